@@ -1,0 +1,34 @@
+"""skmm: scikit-learn-native multimodal deep learning on Keras 3.
+
+Importing skmm does not import TensorFlow: the transformers load without it,
+and ``MultimodalClassifier`` imports TensorFlow and Keras on first access.
+"""
+
+from importlib import import_module
+
+from .compose import MultimodalInput
+from .preprocessing import ImageNormalizer, TextTokenizer
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "ImageNormalizer",
+    "MultimodalClassifier",
+    "MultimodalInput",
+    "TextTokenizer",
+    "__version__",
+]
+
+_LAZY = {"MultimodalClassifier": "skmm.estimators"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'skmm' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

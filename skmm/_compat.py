@@ -1,0 +1,99 @@
+"""Every version shim skmm needs, in one place.
+
+Each shim says which release lets it go. Nothing here imports TensorFlow or
+Keras at module import time: the Keras-side shims import lazily.
+"""
+
+from __future__ import annotations
+
+import io
+
+# scikit-learn moved its HTML-repr helpers from ``sklearn.utils._estimator_html_repr``
+# (1.6) to ``sklearn.utils._repr_html.estimator`` (1.7). Drop the fallback when
+# the minimum supported scikit-learn is 1.7.
+try:
+    from sklearn.utils._repr_html.estimator import _VisualBlock as VisualBlock
+except ImportError:  # scikit-learn 1.6
+    from sklearn.utils._estimator_html_repr import _VisualBlock as VisualBlock
+
+__all__ = [
+    "ScikerasClassifierTagsMixin",
+    "VisualBlock",
+    "load_keras_model_bytes",
+    "save_keras_model_bytes",
+]
+
+
+class ScikerasClassifierTagsMixin:
+    """Correct scikit-learn >= 1.6 tags for a scikeras 0.13 ``KerasClassifier``.
+
+    scikeras 0.13 declares ``KerasClassifier(BaseWrapper, ClassifierMixin)``:
+    the mixin sits right of ``BaseEstimator``, whose ``__sklearn_tags__`` does
+    not call ``super()``, so ``ClassifierMixin.__sklearn_tags__`` never runs and
+    ``is_classifier`` is False. Cross-validation then silently stops
+    stratifying and ``CalibratedClassifierCV`` refuses the estimator. Placing
+    ``ClassifierMixin`` first is impossible (no consistent MRO), so this mixin,
+    placed left of ``KerasClassifier``, builds the classifier tags itself.
+
+    Goes away when scikeras ships ``__sklearn_tags__`` with the mixin on the
+    left (no release as of scikeras 0.13.0).
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = tags.classifier_tags or _classifier_tags()
+        tags.target_tags.required = True
+        return tags
+
+
+def _classifier_tags():
+    from sklearn.utils import ClassifierTags
+
+    return ClassifierTags()
+
+
+# Keras 3 saves to and loads from file-like objects only through its private
+# ``saving_lib`` (the public ``keras.saving`` functions want a path ending in
+# ``.keras``). Keep using it until the public API accepts a file object.
+def save_keras_model_bytes(model) -> bytes:
+    """Serialize a Keras model (architecture, weights, optimizer) to bytes."""
+    from keras.src.saving import saving_lib
+
+    buffer = io.BytesIO()
+    saving_lib.save_model(model, buffer)
+    return buffer.getvalue()
+
+
+def load_keras_model_bytes(data: bytes):
+    """Load a model written by :func:`save_keras_model_bytes`, in safe mode."""
+    from keras.src.saving import saving_lib
+
+    return saving_lib.load_model(io.BytesIO(data), compile=True, safe_mode=True)
+
+
+# Reading TensorFlow's global seed and Keras' global seed generator needs private
+# attributes (``context.global_seed``, ``keras.src.backend.common.global_state``);
+# there is no public getter in TensorFlow 2.21 / Keras 3.15. skmm's seeding uses
+# them only to put the process state back as it found it.
+_KERAS_SEED_ATTRIBUTES = ("global_random_seed", "global_seed_generator")
+
+
+def get_backend_seed_state():
+    """TensorFlow's global seed and Keras' global seed attributes, for restoring."""
+    from keras.src.backend.common import global_state
+    from tensorflow.python.eager import context
+
+    keras_state = {a: global_state.get_global_attribute(a) for a in _KERAS_SEED_ATTRIBUTES}
+    return context.global_seed(), keras_state
+
+
+def set_backend_seed_state(state):
+    """Put back what :func:`get_backend_seed_state` returned."""
+    import tensorflow as tf
+    from keras.src.backend.common import global_state
+
+    tf_seed, keras_state = state
+    tf.random.set_seed(tf_seed)
+    for attribute, value in keras_state.items():
+        global_state.set_global_attribute(attribute, value)

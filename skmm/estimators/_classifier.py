@@ -1,0 +1,435 @@
+"""MultimodalClassifier: the fused network as a scikit-learn classifier."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+from scikeras.wrappers import BaseWrapper, KerasClassifier
+from sklearn.base import BaseEstimator
+from sklearn.metrics import accuracy_score
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import _check_sample_weight, check_consistent_length, validate_data
+
+from .._compat import (
+    ScikerasClassifierTagsMixin,
+    load_keras_model_bytes,
+    save_keras_model_bytes,
+)
+from ..compose import BlockSpec, MultimodalBlocks
+from ._inputs import TABULAR_BLOCK, KerasInputs, blocks_from_mapping, check_blocks, is_mapping
+from ._seeding import seed_from_random_state, seeded
+
+_SUPPORTED_TARGETS = ("binary", "multiclass")
+
+
+class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
+    """A fused multimodal neural network as a scikit-learn classifier.
+
+    The network is built at fit time from the blocks it receives: one encoder
+    per block (text: Embedding + LSTM; image: Conv2D/MaxPooling stages with
+    global average pooling; tabular: a dense MLP), their outputs concatenated,
+    then a dense head with dropout and a sigmoid (binary) or softmax
+    (multiclass) output. Training minimizes the mean cross-entropy plus
+    ``l2`` times the sum of squared weights of every kernel and embedding
+    table, :math:`\\frac{1}{n}\\sum_i L(y_i, f(x_i; \\theta)) + \\lambda R(\\theta)`.
+
+    Place it after :class:`~skmm.MultimodalInput` in a pipeline, or give it
+    a dict of arrays keyed by block name, or a plain 2-D numeric array (then
+    it is a single tabular block).
+
+    It subclasses scikeras' ``KerasClassifier``: routed parameters such as
+    ``optimizer__momentum``, ``fit__validation_freq`` or
+    ``predict__batch_size`` are accepted as keyword arguments.
+
+    Parameters
+    ----------
+    l2 : float, default=1e-4
+        L2 strength λ on every kernel and embedding table.
+    embedding_dim : int, default=32
+        Width of the token embedding of text blocks.
+    text_units : int, default=32
+        Units of the LSTM of text blocks.
+    image_filters : tuple of int, default=(64, 128, 128)
+        Filters of each Conv2D stage of image blocks (each stage: 3×3
+        convolution, ReLU, 2×2 max pooling).
+    image_width_multiplier : float, default=1.0
+        Scales every entry of ``image_filters`` (0.5 halves the widths).
+    tabular_units : tuple of int, default=(64,)
+        Hidden layer widths of the MLP of tabular blocks.
+    hidden_units : tuple of int, default=(64,)
+        Hidden layer widths of the head on the fused features.
+    dropout : float, default=0.2
+        Dropout rate after each hidden layer of the head.
+    optimizer : str or keras optimizer class or instance, default="adam"
+    learning_rate : float, default=1e-3
+        Learning rate of the optimizer when ``optimizer`` is a name or a
+        class (an optimizer instance keeps its own).
+    loss : str or keras loss, default=None
+        None picks binary cross-entropy for binary targets and sparse
+        categorical cross-entropy for multiclass ones.
+    metrics : list, default=None
+        Extra Keras metrics to record in ``history_``.
+    batch_size : int, default=32
+    epochs : int, default=10
+    validation_split : float, default=0.0
+        Keras' validation split (the last rows of the training data).
+    shuffle : bool, default=True
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into ``sample_weight``.
+    callbacks : list of keras callbacks, default=None
+    warm_start : bool, default=False
+        If True, a new ``fit`` keeps training the current network.
+    verbose : int, default=0
+        0 is silent; 1 shows Keras' progress bar; 2 one line per epoch.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds weight initialization, shuffling and dropout of each fit. An
+        int gives identical fits (on CPU); a RandomState gives a new seed
+        for every fit; None leaves the global random state alone.
+    **kwargs
+        Routed parameters, e.g. ``optimizer__momentum=0.9``.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The fitted network.
+    block_specs_ : dict of str to BlockSpec
+        The blocks the network was built for.
+    classes_ : ndarray
+        Class labels.
+    n_classes_ : int
+        Number of classes.
+    history_ : dict of list
+        Loss (and metrics) per epoch.
+    n_features_in_ : int
+        Number of features, only when fitted on a plain numeric table.
+    feature_names_in_ : ndarray of str
+        Column names, only when fitted on a numeric DataFrame.
+
+    See Also
+    --------
+    MultimodalInput : Makes the blocks from a DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import MultimodalClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(60, 3)).astype("float32")
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = MultimodalClassifier(epochs=20, hidden_units=(8,), tabular_units=(8,),
+    ...                            random_state=0).fit(X, y)
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        *,
+        l2=1e-4,
+        embedding_dim=32,
+        text_units=32,
+        image_filters=(64, 128, 128),
+        image_width_multiplier=1.0,
+        tabular_units=(64,),
+        hidden_units=(64,),
+        dropout=0.2,
+        optimizer="adam",
+        learning_rate=1e-3,
+        loss=None,
+        metrics=None,
+        batch_size=32,
+        epochs=10,
+        validation_split=0.0,
+        shuffle=True,
+        class_weight=None,
+        callbacks=None,
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+        **kwargs,
+    ):
+        self.l2 = l2
+        self.embedding_dim = embedding_dim
+        self.text_units = text_units
+        self.image_filters = image_filters
+        self.image_width_multiplier = image_width_multiplier
+        self.tabular_units = tabular_units
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.loss = loss
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.validation_split = validation_split
+        self.shuffle = shuffle
+        self.class_weight = class_weight
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.random_state = random_state
+        vars(self).update(kwargs)
+
+    # -- parameters ---------------------------------------------------------------------
+
+    def _get_param_names(self):
+        signature = inspect.signature(type(self).__init__).parameters
+        names = [p for p, v in signature.items() if p != "self" and v.kind != v.VAR_KEYWORD]
+        return sorted(names + self._routed_param_names())
+
+    def _routed_param_names(self):
+        return [
+            k
+            for k in vars(self)
+            if "__" in k and k.split("__")[0] in self._routing_prefixes | {"callbacks"}
+        ]
+
+    def _check_params(self):
+        unknown = [
+            k
+            for k in vars(self)
+            if not k.endswith("_")
+            and not k.startswith("_")
+            and k not in self._get_param_names()
+        ]
+        if unknown:
+            raise TypeError(
+                f"Unknown parameter(s) {unknown} for {type(self).__name__}; routed "
+                f"parameters must start with one of {sorted(self._routing_prefixes)} "
+                "followed by '__'."
+            )
+        if not (isinstance(self.l2, int | float) and self.l2 >= 0):
+            raise ValueError(f"l2 must be a float >= 0; got {self.l2!r}.")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1); got {self.dropout!r}.")
+        for name in ("embedding_dim", "text_units", "batch_size", "epochs"):
+            value = getattr(self, name)
+            if not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1; got {value!r}.")
+        for name in ("image_filters", "tabular_units", "hidden_units"):
+            value = getattr(self, name)
+            if not all(isinstance(u, int | np.integer) and u >= 1 for u in value):
+                raise ValueError(f"{name} must be a sequence of ints >= 1; got {value!r}.")
+        if not self.image_width_multiplier > 0:
+            raise ValueError(
+                f"image_width_multiplier must be > 0; got {self.image_width_multiplier!r}."
+            )
+
+    # -- input validation (called by scikeras) ------------------------------------------
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        if y is not None:
+            _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
+        if X is not None:
+            X = self._validate_blocks(X, reset=reset)
+            if y is not None:
+                check_consistent_length(np.empty(X.n_samples), y)
+        return X, y
+
+    def _validate_blocks(self, X, reset):
+        fitted_specs = None if reset else self.block_specs_
+        if isinstance(X, MultimodalBlocks):
+            blocks = X
+        elif is_mapping(X):
+            blocks = blocks_from_mapping(X, fitted_specs)
+        else:
+            if not reset and TABULAR_BLOCK not in self.block_specs_:
+                raise ValueError(
+                    f"This {type(self).__name__} was fitted on blocks "
+                    f"{list(self.block_specs_)}; got a plain table."
+                )
+            array = validate_data(self, X, reset=reset, dtype=np.float32)
+            spec = BlockSpec(TABULAR_BLOCK, "tabular", array.shape[1:], "float32")
+            blocks = MultimodalBlocks({TABULAR_BLOCK: array}, {TABULAR_BLOCK: spec})
+        if blocks.n_samples == 0:
+            raise ValueError("Found an input with 0 samples; at least 1 is required.")
+        check_blocks(blocks, fitted_specs)
+        if reset:
+            if not isinstance(X, np.ndarray) and not hasattr(X, "iloc"):
+                for attribute in ("n_features_in_", "feature_names_in_"):
+                    vars(self).pop(attribute, None)
+            self.block_specs_ = dict(blocks.specs)
+        return blocks
+
+    def _validate_sample_weight(self, X, y, sample_weight):
+        sample_weight = _check_sample_weight(
+            sample_weight, y, dtype=np.float32, ensure_non_negative=True
+        )
+        if not sample_weight.any():
+            raise ValueError("Every sample_weight is zero; there is nothing to train on.")
+        kept = sample_weight != 0
+        if kept.all():
+            return X, y, sample_weight
+        return X.take(kept), y[kept], sample_weight[kept]
+
+    @property
+    def feature_encoder(self):
+        return KerasInputs()
+
+    # -- building -------------------------------------------------------------------------
+
+    def _initialize(self, X, y=None):
+        self._random_state = None  # seeding is done by skmm around the whole fit
+        X, y = self._validate_data(X, y, reset=True)
+        if self.target_type_ not in _SUPPORTED_TARGETS:
+            raise ValueError(
+                f"{type(self).__name__} supports binary and multiclass targets; got a "
+                f"{self.target_type_!r} target."
+            )
+        self.target_encoder_ = self.target_encoder.fit(y)
+        vars(self).update(**self.target_encoder_.get_metadata())
+        if self.n_classes_ < 2:
+            raise ValueError(
+                f"The target has a single class ({self.classes_[0]!r}); a classifier needs "
+                "at least 2 classes."
+            )
+        self.feature_encoder_ = self.feature_encoder.fit(X)
+        self.model_ = self._build_network()
+        self._initialize_callbacks()
+        return X, y
+
+    def _build_network(self):
+        from ..network import build_fused_network
+
+        binary = self.target_type_ == "binary"
+        model = build_fused_network(
+            list(self.block_specs_.values()),
+            n_outputs=1 if binary else self.n_classes_,
+            output_activation="sigmoid" if binary else "softmax",
+            l2=self.l2,
+            embedding_dim=self.embedding_dim,
+            text_units=self.text_units,
+            image_filters=tuple(self.image_filters),
+            image_width_multiplier=self.image_width_multiplier,
+            tabular_units=tuple(self.tabular_units),
+            hidden_units=tuple(self.hidden_units),
+            dropout=self.dropout,
+        )
+        compile_kwargs = self._get_compile_kwargs()
+        # An optimizer instance, or a routed optimizer__learning_rate, keeps its own rate.
+        if isinstance(self.optimizer, str | type) and "optimizer__learning_rate" not in vars(self):
+            compile_kwargs["optimizer"].learning_rate = self.learning_rate
+        if self.loss is None:
+            compile_kwargs["loss"] = (
+                "binary_crossentropy" if binary else "sparse_categorical_crossentropy"
+            )
+        model.compile(**compile_kwargs)
+        return model
+
+    # -- fitting --------------------------------------------------------------------------
+
+    def _sample_weight_with_class_weight(self, y, sample_weight):
+        if self.class_weight is None:
+            return sample_weight
+        weights = compute_sample_weight(class_weight=self.class_weight, y=np.asarray(y))
+        if sample_weight is None:
+            return weights
+        return np.asarray(sample_weight, dtype=np.float64) * weights
+
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        """Build the network for the blocks of ``X`` and train it.
+
+        Parameters
+        ----------
+        X : MultimodalBlocks, dict of arrays or array-like of shape (n_samples, n_features)
+            Blocks from :class:`~skmm.MultimodalInput`, a dict of arrays keyed
+            by block name, or a numeric table.
+        y : array-like of shape (n_samples,)
+            Class labels (strings or integers).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights; rows of weight 0 are left out.
+        **kwargs : dict
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self : MultimodalClassifier
+            The fitted classifier.
+        """
+        self._check_params()
+        self.classes_ = None
+        sample_weight = self._sample_weight_with_class_weight(y, sample_weight)
+        with seeded(seed_from_random_state(self.random_state)):
+            BaseWrapper.fit(self, X, y, sample_weight=sample_weight, **kwargs)
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        """Train the current network for one more epoch (build it on first call).
+
+        Parameters
+        ----------
+        X : MultimodalBlocks, dict of arrays or array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like, default=None
+            All classes; needed on the first call when ``y`` lacks some.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+        **kwargs : dict
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self : MultimodalClassifier
+            The classifier.
+        """
+        self._check_params()
+        self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
+        sample_weight = self._sample_weight_with_class_weight(y, sample_weight)
+        seed = seed_from_random_state(self.random_state)
+        if seed is not None and isinstance(self.random_state, int | np.integer):
+            seed += self.current_epoch  # a new shuffle and dropout draw per epoch
+        with seeded(seed):
+            BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
+        return self
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : MultimodalBlocks, dict of arrays or array-like of shape (n_samples, n_features)
+            Test data.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        score : float
+            Accuracy of ``self.predict(X)``.
+        """
+        return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
+
+    # -- scikit-learn protocol ----------------------------------------------------------
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "model_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "model_" in state:
+            state = dict(state)
+            state["_keras_model_bytes"] = save_keras_model_bytes(state.pop("model_"))
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        model_bytes = state.pop("_keras_model_bytes", None)
+        super().__setstate__(state)
+        if model_bytes is not None:
+            self.model_ = load_keras_model_bytes(model_bytes)
+
+    def __repr__(self, N_CHAR_MAX=700):
+        # scikit-learn's repr (changed parameters only), not scikeras' one-per-line dump
+        return BaseEstimator.__repr__(self, N_CHAR_MAX=N_CHAR_MAX)

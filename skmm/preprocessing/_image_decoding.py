@@ -1,0 +1,545 @@
+"""Safe decoding of one image cell into a fixed-size float32 array.
+
+This module is the decoding half of :class:`skmm.preprocessing.ImageNormalizer`.
+Pillow is the only decoder. Every failure is raised as a ``ValueError`` (bad
+content) or ``TypeError`` (wrong kind of cell) whose message starts with the
+location of the cell (``where``) and, for files, names the path.
+
+Safety rules applied to file paths and encoded bytes:
+
+* a path is ``os.stat``-ed first; anything that is not a regular file
+  (directory, FIFO, character or block device, socket) is refused without
+  being opened, and so is an empty file;
+* the file is opened with ``O_NONBLOCK`` where the platform has it and checked
+  again with ``os.fstat``, so a path swapped for a FIFO after the first check
+  cannot block the process;
+* the header is read first (``Image.open`` decodes no pixels) and an image whose
+  ``width * height`` exceeds ``max_pixels`` is refused before any pixel is
+  decoded;
+* Pillow's decompression-bomb guard stays on, and its warning is turned into an
+  error locally (never globally);
+* pixels are decoded inside ``try`` (``ImageFile.LOAD_TRUNCATED_IMAGES`` is not
+  changed), and a PNG must end with a complete ``IEND`` chunk, because Pillow
+  decodes a PNG cut after its last pixel data without complaint;
+* Encapsulated PostScript is refused, because Pillow decodes it by running
+  Ghostscript.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = ["RESAMPLE", "DecodeSpec", "check_cell", "decode_into"]
+
+#: Names accepted by ``ImageNormalizer(resample=...)``.
+RESAMPLE = {
+    "nearest": Image.Resampling.NEAREST,
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "lanczos": Image.Resampling.LANCZOS,
+    "box": Image.Resampling.BOX,
+    "hamming": Image.Resampling.HAMMING,
+}
+
+# Formats that are never opened from a path or from bytes.
+_REFUSED_FORMATS = frozenset({"EPS"})
+_EPS_MAGIC = (b"%!PS", b"\xc5\xd0\xd3\xc6")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_EXIF_ORIENTATION = 0x0112
+# ITU-R 601-2 luma weights, the ones Pillow uses for RGB -> "L".
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+_UINT16_MAX = np.float32(65535.0)
+_INT32_MAX = 2**31 - 1
+_EXPECTED_CELL = (
+    "Expected a file path (str or pathlib.Path), encoded image bytes, a PIL.Image.Image, "
+    "or a NumPy array of shape (H, W) or (H, W, C) with C in 1, 3, 4"
+)
+
+
+@dataclass(frozen=True)
+class DecodeSpec:
+    """Validated decoding parameters shared by every cell of one call."""
+
+    height: int
+    width: int
+    channels: int
+    policy: str
+    background: tuple[int, int, int]
+    max_pixels: int | None
+    resample: Image.Resampling
+
+
+# --------------------------------------------------------------------------- #
+# Cell classification
+# --------------------------------------------------------------------------- #
+
+
+def _is_missing(cell):
+    """Whether a cell stands for a missing image (None, NaN, ``pd.NA``, ``pd.NaT``)."""
+    if cell is None or cell is pd.NA or cell is pd.NaT:
+        return True
+    if isinstance(cell, (float, np.floating)):
+        return bool(np.isnan(cell))
+    return False
+
+
+def _describe(value, limit=60):
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
+
+
+def check_cell(cell, where):
+    """Return the kind of ``cell``: ``"path"``, ``"bytes"``, ``"pil"`` or ``"array"``.
+
+    Raises
+    ------
+    ValueError
+        If the cell is missing (None / NaN / ``pd.NA``).
+    TypeError
+        If the cell is of no supported kind.
+    """
+    if isinstance(cell, (str, os.PathLike)):
+        return "path"
+    if isinstance(cell, (bytes, bytearray, memoryview)):
+        return "bytes"
+    if isinstance(cell, Image.Image):
+        return "pil"
+    if isinstance(cell, np.ndarray) and cell.ndim >= 2:
+        return "array"
+    if _is_missing(cell):
+        raise ValueError(
+            f"{where} is missing ({_describe(cell)}). Missing images are an error: drop or "
+            "fill these rows before ImageNormalizer."
+        )
+    raise TypeError(
+        f"{where} holds a value of type {type(cell).__name__} ({_describe(cell)}). "
+        f"{_EXPECTED_CELL}."
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Entry point
+# --------------------------------------------------------------------------- #
+
+
+def decode_into(cell, spec, out, where):
+    """Decode one cell and write it, scaled to [0, 1], into ``out``.
+
+    Parameters
+    ----------
+    cell : object
+        One image cell (see :func:`check_cell`).
+    spec : DecodeSpec
+        Target geometry and policies.
+    out : ndarray of shape (spec.height, spec.width, spec.channels), dtype float32
+        Destination, fully overwritten.
+    where : str
+        Location of the cell, used as the start of every error message.
+    """
+    kind = check_cell(cell, where)
+    if kind == "path":
+        _decode_path(cell, spec, out, where)
+    elif kind == "bytes":
+        data = bytes(cell)
+        if not data:
+            raise ValueError(
+                f"{where} holds empty bytes (0 bytes). Expected the encoded contents of an "
+                "image file (PNG, JPEG, ...)."
+            )
+        source = f"the encoded image bytes ({len(data)} bytes)"
+        _decode_stream(io.BytesIO(data), spec, out, where, source, from_bytes=True)
+    elif kind == "pil":
+        _decode_pil_object(cell, spec, out, where)
+    else:
+        _decode_array(cell, spec, out, where)
+
+
+# --------------------------------------------------------------------------- #
+# Files and encoded bytes
+# --------------------------------------------------------------------------- #
+
+
+def _file_kind(mode):
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _refuse_non_regular(mode, where, shown):
+    if stat.S_ISDIR(mode):
+        raise ValueError(f"{where}: path {shown} is a directory. Expected an image file.")
+    if not stat.S_ISREG(mode):
+        raise ValueError(
+            f"{where}: path {shown} is {_file_kind(mode)}, which is refused without being "
+            "read. Expected a regular image file."
+        )
+
+
+def _decode_path(cell, spec, out, where):
+    path = os.fspath(cell)
+    shown = repr(path)
+    # Check the kind of file before opening it: opening a FIFO blocks, and a device
+    # such as /dev/zero never ends.
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ValueError(
+            f"{where}: image file not found: {shown}. Expected the path of an existing image file."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{where}: cannot access image path {shown} ({exc}).") from exc
+    _refuse_non_regular(st.st_mode, where, shown)
+    if st.st_size == 0:
+        raise ValueError(
+            f"{where}: image file {shown} is empty (0 bytes). Expected an encoded image."
+        )
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ValueError(
+            f"{where}: cannot open image file {shown} ({exc.strerror or exc})."
+        ) from exc
+    try:
+        fh = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with fh:
+        # The path may have been replaced between stat and open.
+        _refuse_non_regular(os.fstat(fh.fileno()).st_mode, where, shown)
+        _decode_stream(fh, spec, out, where, f"image file {shown}", from_bytes=False)
+
+
+def _allowed_formats():
+    Image.init()
+    return [name for name in Image.OPEN if name not in _REFUSED_FORMATS]
+
+
+def _pillow(action, where, source, failure):
+    """Run a Pillow call, turning its exceptions into a ValueError that names the cell.
+
+    ``failure`` describes what went wrong for ordinary decoding errors.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            return action()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ValueError(
+                f"{where}: {source} was refused by Pillow's decompression-bomb guard ({exc}). "
+                f"Expected an image of at most PIL.Image.MAX_IMAGE_PIXELS="
+                f"{Image.MAX_IMAGE_PIXELS} pixels."
+            ) from exc
+        except MemoryError:
+            raise
+        except Exception as exc:
+            raise ValueError(f"{where}: {source} {failure} ({type(exc).__name__}: {exc}).") from exc
+
+
+def _png_is_complete(fh):
+    """Whether the PNG in ``fh`` has a complete chunk sequence up to ``IEND``.
+
+    Walks the chunk headers only (each chunk is length, type, data, CRC); any
+    bytes after ``IEND`` are ignored.
+    """
+    end = fh.seek(0, os.SEEK_END)
+    fh.seek(0)
+    if fh.read(8) != _PNG_SIGNATURE:
+        return False
+    pos = 8
+    while pos + 12 <= end:
+        fh.seek(pos)
+        header = fh.read(8)
+        length = int.from_bytes(header[:4], "big")
+        pos += 12 + length
+        if pos > end:
+            return False
+        if header[4:8] == b"IEND":
+            return True
+    return False
+
+
+def _draft_jpeg(img, spec):
+    """Let libjpeg decode a large JPEG at 1/2, 1/4 or 1/8 scale, never below the target.
+
+    Pillow's ``draft`` picks the largest reduction that keeps both sides at
+    least as large as requested, so every resize policy still only downscales.
+    """
+    if img.format != "JPEG":
+        return
+    width, height = spec.width, spec.height
+    if img.getexif().get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
+        width, height = height, width  # the stored image is rotated by a quarter turn
+    if img.width >= 2 * width and img.height >= 2 * height:
+        img.draft(img.mode, (width, height))
+
+
+def _decode_stream(fh, spec, out, where, source, *, from_bytes):
+    head = fh.read(4)
+    fh.seek(0)
+    if head.startswith(_EPS_MAGIC):
+        raise ValueError(
+            f"{where}: {source} is PostScript/EPS, which is refused: Pillow decodes it by "
+            "running Ghostscript. Expected a raster image (PNG, JPEG, ...)."
+        )
+    hint = (
+        " Bytes cells are read as encoded image contents, not as a file path" if from_bytes else ""
+    )
+    try:
+        img = _pillow(
+            lambda: Image.open(fh, formats=_allowed_formats()),
+            where,
+            source,
+            "could not be opened as an image",
+        )
+    except ValueError as exc:
+        if isinstance(exc.__cause__, UnidentifiedImageError):
+            raise ValueError(
+                f"{where}: {source} is not a recognised image: Pillow could not identify "
+                f"its format. Expected PNG, JPEG, GIF, BMP, TIFF, WebP or another format "
+                f"Pillow reads.{hint}"
+            ) from exc.__cause__
+        raise
+    _check_pixels(img.size, spec, where, source)
+    _pillow(lambda: _draft_jpeg(img, spec), where, source, "could not be decoded")
+    _pillow(img.load, where, source, "is corrupt or truncated")
+    if img.format == "PNG" and not _png_is_complete(fh):
+        raise ValueError(
+            f"{where}: {source} is truncated: the PNG data ends before its final IEND "
+            "chunk. Expected a complete PNG file."
+        )
+    _render_pil(img, spec, out, where, source)
+
+
+def _decode_pil_object(img, spec, out, where):
+    source = f"the PIL image (mode {img.mode!r})"
+    _check_pixels(img.size, spec, where, source)
+
+    def first_frame():
+        frame = img.tell()
+        if frame == 0:
+            img.load()
+            return img
+        img.seek(0)  # animated image: use the first frame, leave the caller's frame as is
+        try:
+            return img.copy()
+        finally:
+            img.seek(frame)
+
+    img = _pillow(first_frame, where, source, "could not be loaded")
+    _render_pil(img, spec, out, where, source)
+
+
+def _check_pixels(size, spec, where, source):
+    width, height = size
+    if width <= 0 or height <= 0:
+        raise ValueError(
+            f"{where}: {source} is empty ({width} x {height} pixels). Expected an image with "
+            "at least one pixel."
+        )
+    if spec.max_pixels is not None and width * height > spec.max_pixels:
+        raise ValueError(
+            f"{where}: {source} is too large: {width} x {height} = {width * height} pixels "
+            f"exceeds max_pixels={spec.max_pixels}. Expected at most max_pixels pixels; "
+            "raise max_pixels if the image is trusted."
+        )
+
+
+# --------------------------------------------------------------------------- #
+# Mode handling
+# --------------------------------------------------------------------------- #
+
+
+def _is_high_depth(mode):
+    return mode.startswith("I;16") or mode in ("I", "F")
+
+
+def _render_pil(img, spec, out, where, source):
+    img = _pillow(lambda: ImageOps.exif_transpose(img), where, source, "has unreadable EXIF data")
+    if _is_high_depth(img.mode):
+        unit = _high_depth_to_unit(img, where, source)
+        _render_float(unit[..., None], spec, out)
+        return
+    img8 = _pillow(
+        lambda: _to_8bit(img, spec), where, source, f"could not be converted from mode {img.mode!r}"
+    )
+    _render_8bit(img8, spec, out)
+
+
+def _to_8bit(img, spec):
+    """Composite any transparency over the background and convert to "L" or "RGB"."""
+    mode = img.mode
+    if mode == "La":  # premultiplied alpha
+        img, mode = img.convert("LA"), "LA"
+    has_alpha = mode in ("RGBA", "RGBa", "LA", "PA") or (
+        img.info.get("transparency") is not None and mode in ("1", "L", "P", "RGB")
+    )
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (*spec.background, 255))
+        img = Image.alpha_composite(background, rgba).convert("RGB")
+    elif mode == "1":
+        img = img.convert("L")
+    elif mode not in ("L", "RGB"):
+        img = img.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV, RGBX
+    target = "L" if spec.channels == 1 else "RGB"
+    return img if img.mode == target else img.convert(target)
+
+
+def _high_depth_to_unit(img, where, source):
+    """Scale a 16-bit, 32-bit integer or float grayscale image to [0, 1] float32."""
+    arr = np.asarray(img)
+    if arr.dtype.kind == "u" and arr.dtype.itemsize == 2:
+        return arr.astype(np.float32) / _UINT16_MAX
+    if arr.dtype.kind == "i":
+        low, high = int(arr.min()), int(arr.max())
+        if low < 0:
+            raise ValueError(
+                f"{where}: {source} holds negative integer pixel values (min {low}). Expected "
+                "non-negative intensities."
+            )
+        # 16-bit data stored in a 32-bit container is the common case.
+        scale = 65535 if high <= 65535 else _INT32_MAX
+        return (arr.astype(np.float64) / scale).astype(np.float32)
+    if arr.dtype.kind == "f":
+        _check_unit_range(arr, where, source)
+        return arr.astype(np.float32)
+    raise ValueError(
+        f"{where}: {source} has unsupported pixel type {arr.dtype} (mode {img.mode!r})."
+    )
+
+
+def _check_unit_range(arr, where, source):
+    low, high = float(np.min(arr)), float(np.max(arr))
+    if not (np.isfinite(low) and np.isfinite(high) and low >= 0.0 and high <= 1.0):
+        raise ValueError(
+            f"{where}: {source} has float pixel values outside [0, 1] (min {low:g}, max "
+            f"{high:g}). Expected floats in [0, 1] without NaN or infinity; divide 0-255 "
+            "data by 255 first."
+        )
+
+
+# --------------------------------------------------------------------------- #
+# Arrays
+# --------------------------------------------------------------------------- #
+
+
+def _decode_array(arr, spec, out, where):
+    shape_ok = arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 3, 4))
+    if not shape_ok:
+        raise ValueError(
+            f"{where} holds an array of shape {arr.shape}. Expected an image array of shape "
+            "(H, W) or (H, W, C) with C in 1, 3, 4."
+        )
+    source = f"the image array of shape {arr.shape}"
+    height, width = arr.shape[:2]
+    _check_pixels((width, height), spec, where, source)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    dtype = arr.dtype
+    if dtype == np.uint8:
+        img = Image.fromarray(np.ascontiguousarray(arr))  # "L", "RGB" or "RGBA"
+        _render_8bit(_to_8bit(img, spec), spec, out)
+        return
+    if dtype == np.uint16:
+        unit = arr.astype(np.float32) / _UINT16_MAX
+    elif dtype == np.bool_:
+        unit = arr.astype(np.float32)
+    elif dtype.kind == "f":
+        _check_unit_range(arr, where, source)
+        unit = arr.astype(np.float32)
+    else:
+        raise TypeError(
+            f"{where} holds an image array of dtype {dtype}. Expected uint8 (0-255), "
+            "uint16 (0-65535), bool, or float with values in [0, 1]."
+        )
+    _render_float(unit if unit.ndim == 3 else unit[..., None], spec, out)
+
+
+# --------------------------------------------------------------------------- #
+# Geometry and output
+# --------------------------------------------------------------------------- #
+
+
+def _fit_geometry(img, spec, fill):
+    """Resize ``img`` to the target size under the aspect policy."""
+    out_w, out_h = spec.width, spec.height
+    w, h = img.size
+    if spec.policy == "stretch":
+        if (w, h) == (out_w, out_h):
+            return img
+        return img.resize((out_w, out_h), spec.resample)
+    wider_target = out_w * h >= out_h * w  # target aspect ratio >= source aspect ratio
+    if spec.policy == "crop":
+        # Cut the largest centred region with the target aspect ratio (rounded to whole
+        # pixels), then resize it: nothing outside the region leaks in through the filter.
+        if wider_target:
+            box_w, box_h = w, min(h, max(1, round(out_h * w / out_w)))
+        else:
+            box_w, box_h = min(w, max(1, round(out_w * h / out_h))), h
+        left, top = (w - box_w) // 2, (h - box_h) // 2
+        region = img.crop((left, top, left + box_w, top + box_h))
+        if (box_w, box_h) == (out_w, out_h):
+            return region
+        return region.resize((out_w, out_h), spec.resample)
+    # "pad": fit the whole image inside the target, then centre it on the background.
+    if wider_target:
+        new_h, new_w = out_h, min(out_w, max(1, round(w * out_h / h)))
+    else:
+        new_w, new_h = out_w, min(out_h, max(1, round(h * out_w / w)))
+    inner = img if (new_w, new_h) == (w, h) else img.resize((new_w, new_h), spec.resample)
+    if (new_w, new_h) == (out_w, out_h):
+        return inner
+    canvas = Image.new(img.mode, (out_w, out_h), fill)
+    canvas.paste(inner, ((out_w - new_w) // 2, (out_h - new_h) // 2))
+    return canvas
+
+
+def _luma8(rgb):
+    return Image.new("RGB", (1, 1), tuple(rgb)).convert("L").getpixel((0, 0))
+
+
+def _render_8bit(img, spec, out):
+    """Write an 8-bit "L" or "RGB" image into ``out`` after the geometry step."""
+    fill = spec.background if img.mode == "RGB" else _luma8(spec.background)
+    arr = np.asarray(_fit_geometry(img, spec, fill))
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    np.divide(arr, np.float32(255.0), out=out)
+
+
+def _render_float(unit, spec, out):
+    """Write an (h, w, c) float32 image in [0, 1] (c in 1, 3, 4) into ``out``."""
+    background = np.asarray(spec.background, dtype=np.float32) / np.float32(255.0)
+    if unit.shape[2] == 4:
+        alpha = unit[..., 3:]
+        unit = unit[..., :3] * alpha + background * (np.float32(1.0) - alpha)
+    if spec.channels == 1:
+        if unit.shape[2] == 3:
+            unit = (unit @ _LUMA)[..., None]
+        fills = [float(background @ _LUMA)]
+    else:
+        fills = [float(v) for v in background]
+    for k, fill in enumerate(fills):
+        band = np.ascontiguousarray(unit[..., k if unit.shape[2] > 1 else 0], dtype=np.float32)
+        resized = _fit_geometry(Image.fromarray(band), spec, fill)
+        out[..., k] = np.asarray(resized)
+    # Bicubic and Lanczos can overshoot slightly.
+    np.clip(out, 0.0, 1.0, out=out)

@@ -1,0 +1,540 @@
+"""Turn a column of raw text into fixed-length sequences of integer token ids."""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import re
+import sys
+import unicodedata
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["TextTokenizer"]
+
+#: Id written where there is no token (the padding side of a short document).
+PADDING_ID = 0
+#: Id written for a token that is not in the learned vocabulary.
+OOV_ID = 1
+_N_RESERVED = 2
+
+_SIDES = ("pre", "post")
+
+
+@functools.cache
+def _punctuation_table():
+    """Table for :meth:`str.translate` deleting every Unicode punctuation character.
+
+    Punctuation is every code point whose general category starts with ``"P"``
+    (``Pc``, ``Pd``, ``Ps``, ``Pe``, ``Pi``, ``Pf``, ``Po``). Built once, on first use.
+    """
+    return {
+        cp: None
+        for cp in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(cp)).startswith("P")
+    }
+
+
+def _is_missing(value):
+    """Whether a cell stands for a missing document (None, NaN or ``pd.NA``)."""
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isnan(value))
+    return False
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _format_label(label):
+    """repr of a column name or index label, showing NumPy scalars as plain Python values."""
+    if isinstance(label, np.generic):
+        label = label.item()
+    return repr(label)
+
+
+def _describe_value(value, limit=40):
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
+
+
+class TextTokenizer(TransformerMixin, BaseEstimator):
+    """Map a column of text documents to padded sequences of integer token ids.
+
+    ``fit`` learns a vocabulary from the documents: every document is normalised
+    (optionally lower-cased, optionally stripped of punctuation), split into
+    tokens, and the tokens are counted. Tokens seen at least ``min_frequency``
+    times are kept, ordered by decreasing count and then alphabetically, and at
+    most ``max_tokens - 2`` of them are kept. Two ids are reserved: ``0`` is
+    padding and ``1`` stands for any out-of-vocabulary token; the kept tokens get
+    the ids ``2, 3, ...`` in that order.
+
+    ``transform`` writes the ids of each document's tokens into a row of
+    ``sequence_length`` int32 values, cutting long documents and padding short
+    ones with ``0``. The result feeds an embedding layer with
+    ``vocabulary_size_`` rows.
+
+    Parameters
+    ----------
+    max_tokens : int or None, default=20000
+        Size of the id space, *including* the two reserved ids (padding and
+        out-of-vocabulary), so at most ``max_tokens - 2`` tokens are learned.
+        Must be at least 3. ``None`` keeps every token that passes
+        ``min_frequency``.
+
+    min_frequency : int, default=1
+        Tokens seen fewer than ``min_frequency`` times over all training
+        documents are left out of the vocabulary (they become
+        out-of-vocabulary). Must be at least 1.
+
+    sequence_length : int, default=64
+        Number of ids in each output row. Must be at least 1.
+
+    lowercase : bool, default=True
+        Lower-case each document before splitting it.
+
+    strip_punctuation : bool, default=True
+        Delete every Unicode punctuation character (general category ``P*``)
+        before splitting, so ``"don't!"`` becomes ``"dont"``. Symbols such as
+        ``"$"`` or ``"+"`` are not punctuation and are kept.
+
+    split : str or None, default=None
+        How a normalised document is cut into tokens. ``None`` splits on runs of
+        whitespace. A string is a regular expression that matches one token;
+        the tokens are all its non-overlapping matches (as in
+        :func:`re.findall`; the pattern may hold at most one capturing group,
+        whose text is then the token).
+
+    padding : {"post", "pre"}, default="post"
+        Side on which short documents are filled with ``0``.
+
+    truncating : {"post", "pre"}, default="post"
+        Side from which tokens are dropped when a document has more than
+        ``sequence_length`` tokens: ``"post"`` keeps the first tokens,
+        ``"pre"`` keeps the last ones.
+
+    Attributes
+    ----------
+    vocabulary_ : dict of str to int
+        Learned tokens mapped to their ids, in id order (most frequent first,
+        ties broken alphabetically). Ids start at 2.
+
+    vocabulary_size_ : int
+        ``len(vocabulary_) + 2``: the number of distinct ids ``transform`` can
+        write, which is the input size an embedding layer needs.
+
+    n_features_in_ : int
+        Always 1: the tokenizer reads one text column.
+
+    feature_names_in_ : ndarray of shape (1,)
+        Name of the column seen in ``fit``. Defined only when ``X`` was a
+        one-column DataFrame whose column name is a string.
+
+    See Also
+    --------
+    sklearn.feature_extraction.text.CountVectorizer : Bag-of-words counts from
+        text documents.
+
+    Notes
+    -----
+    **Accepted input.** ``X`` is one column of documents: a pandas Series, a
+    list or tuple, a 1-D NumPy array, a pandas Index or extension array, or a
+    DataFrame with exactly one column. A bare string, a 2-D array or a
+    DataFrame with several columns is refused with a ``ValueError``.
+
+    **Missing documents.** A cell that is ``None``, a float NaN or ``pd.NA``
+    is a missing document, and so is a string that is empty or holds only
+    whitespace (or nothing but punctuation when ``strip_punctuation=True``).
+    A missing document contributes nothing to the vocabulary and is
+    transformed into a row of padding (all zeros). No row is ever dropped:
+    ``transform`` returns one row per input row.
+
+    **Other cells.** Any other cell that is not a ``str`` (a number, bytes, a
+    list, ...) raises a ``TypeError`` naming the column, the row (position and,
+    for pandas input, index label) and the type found.
+
+    **Column names.** When fitted on a one-column DataFrame, ``transform``
+    refuses a DataFrame whose column has another name. Series names are not
+    checked.
+
+    Examples
+    --------
+    >>> from skmm.preprocessing import TextTokenizer
+    >>> docs = ["The cat sat.", "The dog sat!", "A bird?", None]
+    >>> tok = TextTokenizer(sequence_length=4).fit(docs)
+    >>> tok.vocabulary_
+    {'sat': 2, 'the': 3, 'a': 4, 'bird': 5, 'cat': 6, 'dog': 7}
+    >>> tok.vocabulary_size_
+    8
+    >>> tok.transform(["the cat ran", "", "Sat, sat, sat, sat, sat"])
+    array([[3, 6, 1, 0],
+           [0, 0, 0, 0],
+           [2, 2, 2, 2]], dtype=int32)
+    >>> tok.get_block_info()
+    {'kind': 'text', 'vocabulary_size': 8, 'sequence_length': 4}
+    """
+
+    def __init__(
+        self,
+        *,
+        max_tokens=20000,
+        min_frequency=1,
+        sequence_length=64,
+        lowercase=True,
+        strip_punctuation=True,
+        split=None,
+        padding="post",
+        truncating="post",
+    ):
+        self.max_tokens = max_tokens
+        self.min_frequency = min_frequency
+        self.sequence_length = sequence_length
+        self.lowercase = lowercase
+        self.strip_punctuation = strip_punctuation
+        self.split = split
+        self.padding = padding
+        self.truncating = truncating
+
+    # ------------------------------------------------------------------ #
+    # Parameter and input validation
+    # ------------------------------------------------------------------ #
+
+    def _validate_params(self):
+        """Check the constructor parameters; return the compiled ``split`` pattern."""
+        name = type(self).__name__
+        if self.max_tokens is not None and not (_is_int(self.max_tokens) and self.max_tokens >= 3):
+            raise ValueError(
+                f"{name}: max_tokens must be None or an int >= 3 (it counts the two "
+                f"reserved ids, padding and out-of-vocabulary); got {self.max_tokens!r}."
+            )
+        if not (_is_int(self.min_frequency) and self.min_frequency >= 1):
+            raise ValueError(
+                f"{name}: min_frequency must be an int >= 1; got {self.min_frequency!r}."
+            )
+        if not (_is_int(self.sequence_length) and self.sequence_length >= 1):
+            raise ValueError(
+                f"{name}: sequence_length must be an int >= 1; got {self.sequence_length!r}."
+            )
+        for param in ("lowercase", "strip_punctuation"):
+            value = getattr(self, param)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{name}: {param} must be True or False; got {value!r}.")
+        for param in ("padding", "truncating"):
+            value = getattr(self, param)
+            if not (isinstance(value, str) and value in _SIDES):
+                raise ValueError(f"{name}: {param} must be 'pre' or 'post'; got {value!r}.")
+        if self.split is None:
+            return None
+        if not isinstance(self.split, str):
+            raise ValueError(
+                f"{name}: split must be None (split on whitespace) or a regular-expression "
+                f"string matching one token; got {self.split!r}."
+            )
+        try:
+            pattern = re.compile(self.split)
+        except re.error as exc:
+            raise ValueError(
+                f"{name}: split={self.split!r} is not a valid regular expression: {exc}."
+            ) from exc
+        if pattern.groups > 1:
+            raise ValueError(
+                f"{name}: split={self.split!r} has {pattern.groups} capturing groups; it may "
+                "have at most one (use (?:...) for non-capturing groups)."
+            )
+        return pattern
+
+    def _make_tokenize(self, pattern):
+        """Build the function turning one document into its list of tokens."""
+        lowercase = bool(self.lowercase)
+        table = _punctuation_table() if self.strip_punctuation else None
+
+        def tokenize(doc):
+            if lowercase:
+                doc = doc.lower()
+            if table is not None:
+                doc = doc.translate(table)
+            return pattern.findall(doc) if pattern is not None else doc.split()
+
+        return tokenize
+
+    def _validate_documents(self, X, *, reset):
+        """Return ``(documents, column_label, index)`` for one column of text.
+
+        ``column_label`` is used in error messages; ``index`` is the pandas index
+        (or None) used to name rows in error messages. With ``reset=True`` the
+        input-describing attributes are (re)set, otherwise the column name is
+        checked against the one seen in ``fit``.
+        """
+        name = type(self).__name__
+        index = None
+        column = None
+        if isinstance(X, (str, bytes)):
+            raise ValueError(
+                f"{name} expects an iterable of text documents (a list, 1-D array, Series "
+                f"or one-column DataFrame); got a single {type(X).__name__} object. Wrap "
+                "it in a list to tokenize one document."
+            )
+        if isinstance(X, pd.DataFrame):
+            if X.shape[1] != 1:
+                raise ValueError(
+                    f"{name} reads exactly one text column, but got a DataFrame with "
+                    f"{X.shape[1]} columns {list(X.columns)!r}. Select one column, e.g. "
+                    "X['text'] or X[['text']]."
+                )
+            column = X.columns[0]
+            index = X.index
+            documents = X.iloc[:, 0].tolist()
+            feature_names = np.asarray([column], dtype=object) if isinstance(column, str) else None
+            if reset:
+                if feature_names is not None:
+                    self.feature_names_in_ = feature_names
+                elif hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+            else:
+                fitted_names = getattr(self, "feature_names_in_", None)
+                if fitted_names is not None and (
+                    feature_names is None or fitted_names[0] != feature_names[0]
+                ):
+                    raise ValueError(
+                        f"{name} was fitted on column {fitted_names[0]!r}, but transform got "
+                        f"a DataFrame with column {_format_label(column)}. Pass the same column "
+                        "as in fit."
+                    )
+        elif isinstance(X, pd.Series):
+            column = X.name
+            index = X.index
+            documents = X.tolist()
+            if reset and hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif isinstance(X, np.ndarray):
+            if X.ndim != 1:
+                raise ValueError(
+                    f"{name} expects a 1-D array of text documents, but got an array of "
+                    f"shape {X.shape}. Pass one column, e.g. X[:, 0], or a one-column "
+                    "DataFrame."
+                )
+            documents = X.tolist()
+            if reset and hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif isinstance(X, (list, tuple, pd.Index, pd.api.extensions.ExtensionArray)):
+            if isinstance(X, (pd.Index, pd.api.extensions.ExtensionArray)):
+                documents = X.tolist()
+            else:
+                documents = list(X)
+            if reset and hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            raise TypeError(
+                f"{name} expects a column of text documents: a pandas Series, a list or "
+                f"tuple, a 1-D NumPy array or a one-column DataFrame; got "
+                f"{type(X).__module__}.{type(X).__qualname__}."
+            )
+        if reset:
+            self.n_features_in_ = 1
+        label = f"column {_format_label(column)}" if column is not None else "input"
+        return documents, label, index
+
+    @staticmethod
+    def _bad_cell(value, position, label, index):
+        row = f"row {position}"
+        if index is not None:
+            row += f" (index label {_format_label(index[position])})"
+        return TypeError(
+            f"TextTokenizer: {label}, {row} holds a value of type {type(value).__name__} "
+            f"({_describe_value(value)}). Expected a str, or None / NaN / pd.NA for a "
+            "missing document."
+        )
+
+    def _tokenize_all(self, documents, label, index, tokenize):
+        """Tokenize every document; missing documents give an empty token list."""
+        tokenized = []
+        append = tokenized.append
+        for position, doc in enumerate(documents):
+            if isinstance(doc, str):
+                append(tokenize(doc))
+            elif _is_missing(doc):
+                append([])
+            else:
+                raise self._bad_cell(doc, position, label, index)
+        return tokenized
+
+    # ------------------------------------------------------------------ #
+    # Fitting
+    # ------------------------------------------------------------------ #
+
+    def _fit_tokens(self, tokenized, n_documents):
+        counts = Counter()
+        for tokens in tokenized:
+            counts.update(tokens)
+        kept = [(token, n) for token, n in counts.items() if n >= self.min_frequency]
+        kept.sort(key=lambda item: (-item[1], item[0]))
+        if self.max_tokens is not None:
+            kept = kept[: self.max_tokens - _N_RESERVED]
+        if not kept:
+            raise ValueError(
+                f"TextTokenizer: empty vocabulary. The {n_documents} training documents "
+                f"hold {len(counts)} distinct tokens, none seen at least "
+                f"min_frequency={self.min_frequency} times (missing, empty and "
+                "whitespace-only documents have no tokens)."
+            )
+        self.vocabulary_ = {token: i for i, (token, _) in enumerate(kept, start=_N_RESERVED)}
+        self.vocabulary_size_ = len(self.vocabulary_) + _N_RESERVED
+        return self
+
+    def fit(self, X, y=None):
+        """Learn the vocabulary of the documents in ``X``.
+
+        Parameters
+        ----------
+        X : Series, list, tuple, 1-D ndarray or one-column DataFrame of str
+            Training documents, one per row. None, NaN and ``pd.NA`` are
+            missing documents.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TextTokenizer
+            The fitted tokenizer.
+        """
+        pattern = self._validate_params()
+        documents, label, index = self._validate_documents(X, reset=True)
+        tokenized = self._tokenize_all(documents, label, index, self._make_tokenize(pattern))
+        return self._fit_tokens(tokenized, len(documents))
+
+    def fit_transform(self, X, y=None):
+        """Learn the vocabulary of ``X`` and return ``X`` as token-id sequences.
+
+        Same result as ``fit(X).transform(X)``, tokenizing each document once.
+
+        Parameters
+        ----------
+        X : Series, list, tuple, 1-D ndarray or one-column DataFrame of str
+            Training documents, one per row.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_ids : ndarray of shape (n_documents, sequence_length), dtype int32
+            Token ids, padded with 0.
+        """
+        pattern = self._validate_params()
+        documents, label, index = self._validate_documents(X, reset=True)
+        tokenized = self._tokenize_all(documents, label, index, self._make_tokenize(pattern))
+        self._fit_tokens(tokenized, len(documents))
+        return self._encode(tokenized)
+
+    # ------------------------------------------------------------------ #
+    # Transforming
+    # ------------------------------------------------------------------ #
+
+    def _encode(self, tokenized):
+        """Fill the (n_documents, sequence_length) int32 id matrix."""
+        length = self.sequence_length
+        get = self.vocabulary_.get
+        keep_first = self.truncating == "post"
+        flat = []
+        lengths = np.empty(len(tokenized), dtype=np.intp)
+        for i, tokens in enumerate(tokenized):
+            if len(tokens) > length:
+                tokens = tokens[:length] if keep_first else tokens[-length:]
+            flat.extend([get(token, OOV_ID) for token in tokens])
+            lengths[i] = len(tokens)
+        out = np.zeros((len(tokenized), length), dtype=np.int32)
+        if not flat:
+            return out
+        ids = np.asarray(flat, dtype=np.int32)
+        rows = np.repeat(np.arange(len(tokenized)), lengths)
+        starts = np.cumsum(lengths) - lengths
+        cols = np.arange(len(flat)) - np.repeat(starts, lengths)
+        if self.padding == "pre":
+            cols += np.repeat(length - lengths, lengths)
+        out[rows, cols] = ids
+        return out
+
+    def transform(self, X):
+        """Turn each document of ``X`` into a row of token ids.
+
+        Parameters
+        ----------
+        X : Series, list, tuple, 1-D ndarray or one-column DataFrame of str
+            Documents, one per row. Missing documents (None, NaN, ``pd.NA``,
+            empty or whitespace-only strings) give a row of zeros.
+
+        Returns
+        -------
+        X_ids : ndarray of shape (n_documents, sequence_length), dtype int32
+            Token ids: ``1`` for an out-of-vocabulary token, ``0`` for padding.
+        """
+        check_is_fitted(self, "vocabulary_")
+        pattern = self._validate_params()
+        documents, label, index = self._validate_documents(X, reset=False)
+        tokenized = self._tokenize_all(documents, label, index, self._make_tokenize(pattern))
+        return self._encode(tokenized)
+
+    def get_feature_names_out(self, input_features=None):
+        """Name the output columns: one per position in the sequence.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Name of the input column. Only checked: it must hold one name, equal
+            to ``feature_names_in_`` when that is defined.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``["token_0", "token_1", ..., f"token_{sequence_length - 1}"]``.
+        """
+        check_is_fitted(self, "vocabulary_")
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object).ravel()
+            if input_features.shape[0] != self.n_features_in_:
+                raise ValueError(
+                    f"input_features should hold {self.n_features_in_} name (the text "
+                    f"column); got {input_features.shape[0]}: {list(input_features)!r}."
+                )
+            fitted_names = getattr(self, "feature_names_in_", None)
+            if fitted_names is not None and not np.array_equal(input_features, fitted_names):
+                raise ValueError(
+                    f"input_features {list(input_features)!r} is not equal to "
+                    f"feature_names_in_ {list(fitted_names)!r}."
+                )
+        return np.asarray([f"token_{i}" for i in range(self.sequence_length)], dtype=object)
+
+    def get_block_info(self):
+        """Describe the encoded block for building the network input.
+
+        Returns
+        -------
+        info : dict
+            ``{"kind": "text", "vocabulary_size": vocabulary_size_,
+            "sequence_length": sequence_length}``.
+        """
+        check_is_fitted(self, "vocabulary_")
+        return {
+            "kind": "text",
+            "vocabulary_size": self.vocabulary_size_,
+            "sequence_length": self.sequence_length,
+        }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        tags.input_tags.allow_nan = True
+        # The output is int32 token ids whatever the input: no input dtype is kept.
+        tags.transformer_tags.preserves_dtype = []
+        return tags
