@@ -7,6 +7,7 @@ import inspect
 import numpy as np
 from scikeras.wrappers import BaseWrapper, KerasClassifier
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, validate_data
@@ -287,6 +288,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             )
         self.feature_encoder_ = self.feature_encoder.fit(X)
         self.model_ = self._build_network()
+        self._predict_function = None
         self._initialize_callbacks()
         return X, y
 
@@ -386,6 +388,25 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
         return self
 
+    def _predict_raw(self, X, **kwargs):
+        """Network outputs for ``X``; one traced graph per fitted model."""
+        if not self.initialized_:
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit before predicting."
+            )
+        if kwargs:
+            raise TypeError(
+                f"predict takes no keyword arguments; got {sorted(kwargs)}. Set "
+                "predict__batch_size on the estimator instead."
+            )
+        X, _ = self._validate_data(X=X)
+        if getattr(self, "_predict_function", None) is None:
+            from ..network import PredictFunction
+
+            self._predict_function = PredictFunction(self.model_)
+        batch_size = getattr(self, "predict__batch_size", 1024)
+        return self._predict_function(self.feature_encoder_.transform(X), batch_size)
+
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on ``X`` and ``y``.
 
@@ -418,8 +439,9 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
 
     def __getstate__(self):
         state = super().__getstate__()
+        state = dict(state)
+        state.pop("_predict_function", None)
         if "model_" in state:
-            state = dict(state)
             state["_keras_model_bytes"] = save_keras_model_bytes(state.pop("model_"))
         return state
 

@@ -4,5 +4,6 @@ This subpackage knows nothing of scikit-learn or pandas.
 """
 
 from ._assembly import build_fused_network
+from ._inference import PredictFunction
 
-__all__ = ["build_fused_network"]
+__all__ = ["PredictFunction", "build_fused_network"]

@@ -245,7 +245,9 @@ default="bilinear"
     ``"YCbCr"``, ``"LAB"``, ``"HSV"``, 16-bit ``"I;16*"`` (divided by 65535),
     32-bit ``"I"`` (divided by 65535 when all values fit in 16 bits, else by
     2**31 - 1; negative values raise) and ``"F"`` (must lie in ``[0, 1]``).
-    Colours are not colour-managed (embedded ICC profiles are ignored).
+    Pillow reads 16-bit-per-channel colour files (e.g. 48-bit PNG) at 8-bit
+    precision. Colours are not colour-managed (embedded ICC profiles are
+    ignored).
 
     **Safety.** Files and bytes are decoded by Pillow only. A path is checked
     with ``os.stat`` before it is opened: directories, FIFOs, devices and empty

@@ -243,14 +243,17 @@ def _pillow(action, where, source, failure):
             return action()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise ValueError(
-                f"{where}: {source} was refused by Pillow's decompression-bomb guard ({exc}). "
+                f"{where}: {source} was refused by Pillow's decompression-bomb guard "
+                f"({str(exc).rstrip('.')}). "
                 f"Expected an image of at most PIL.Image.MAX_IMAGE_PIXELS="
                 f"{Image.MAX_IMAGE_PIXELS} pixels."
             ) from exc
         except MemoryError:
             raise
         except Exception as exc:
-            raise ValueError(f"{where}: {source} {failure} ({type(exc).__name__}: {exc}).") from exc
+            raise ValueError(
+                f"{where}: {source} {failure} ({type(exc).__name__}: {str(exc).rstrip('.')})."
+            ) from exc
 
 
 def _png_is_complete(fh):
@@ -300,7 +303,7 @@ def _decode_stream(fh, spec, out, where, source, *, from_bytes):
             "running Ghostscript. Expected a raster image (PNG, JPEG, ...)."
         )
     hint = (
-        " Bytes cells are read as encoded image contents, not as a file path" if from_bytes else ""
+        " Bytes cells are read as encoded image contents, not as a file path." if from_bytes else ""
     )
     try:
         img = _pillow(

@@ -232,3 +232,16 @@ def test_grid_search_rejects_absurd_l2(small_data):
     assert search.best_params_["multimodalclassifier__l2"] == 1e-5
     scores = pd.Series(search.cv_results_["mean_test_score"])
     assert scores[0] > scores[1]
+
+
+def test_predict_traces_once_for_any_batch_size(fitted_pipeline, small_data):
+    X, _ = small_data
+    pre, clf = fitted_pipeline[0], fitted_pipeline[-1]
+    blocks = pre.transform(X)
+    reference = clf.predict_proba(blocks)
+    rng = np.random.RandomState(0)
+    for size in rng.randint(1, len(X), size=100):
+        rows = np.arange(size)
+        np.testing.assert_allclose(clf.predict_proba(blocks.take(rows)), reference[rows],
+                                   rtol=1e-5, atol=1e-6)
+    assert clf._predict_function.trace_count == 1

@@ -5,6 +5,7 @@ import os
 import pickle
 import threading
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -423,6 +424,32 @@ def test_truncated_jpeg(tmp_path):
         path = tmp_path / f"cut{cut}.jpg"
         path.write_bytes(data[:cut])
         _raises_at(path, ["truncated", str(path)])
+
+
+def _png_header_only(width, height):
+    """A PNG whose header claims ``width x height`` RGB pixels but holds no pixel data."""
+
+    def chunk(kind, data):
+        return (
+            len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+        )
+
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_header_sizes_are_refused_before_decoding(tmp_path):
+    # 50 million pixels: under Pillow's guard, over the default max_pixels.
+    path = tmp_path / "huge.png"
+    path.write_bytes(_png_header_only(10_000, 5_000))
+    _raises_at(path, ["too large", "10000 x 5000", "max_pixels=40000000", str(path)])
+    # 10 billion pixels: Pillow's own guard fires, even with max_pixels=None.
+    _raises_at(_png_header_only(100_000, 100_000), ["decompression-bomb"], max_pixels=None)
 
 
 def test_max_pixels_is_checked_before_decoding(tmp_path, monkeypatch):
