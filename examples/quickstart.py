@@ -49,7 +49,9 @@ def main(smoke=False):
 
     grid = {"multimodalclassifier__l2": [1e-5, 1e-3, 1e-1]}
     search = GridSearchCV(network("text", "image", "tabular"), grid, cv=cv).fit(X, y)
-    for l2, score in zip(grid["multimodalclassifier__l2"], search.cv_results_["mean_test_score"]):
+    for l2, score in zip(
+        grid["multimodalclassifier__l2"], search.cv_results_["mean_test_score"], strict=True
+    ):
         print(f"l2={l2:<8g} cv accuracy {score:.3f}")
     print(f"best l2: {search.best_params_['multimodalclassifier__l2']:g}")
     print(f"run time: {time.perf_counter() - start:.0f} s")

@@ -113,9 +113,7 @@ class MultimodalBlocks(Mapping):
 
     def take(self, indices) -> MultimodalBlocks:
         """Return the blocks restricted to ``indices`` (integer or boolean)."""
-        return MultimodalBlocks(
-            {name: a[indices] for name, a in self._arrays.items()}, self.specs
-        )
+        return MultimodalBlocks({name: a[indices] for name, a in self._arrays.items()}, self.specs)
 
     def to_dict(self) -> dict[str, np.ndarray]:
         """The arrays as a plain ``dict``, as Keras expects for named inputs."""

@@ -156,8 +156,7 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
                 )
             if not isinstance(trans, str) and not hasattr(trans, "transform"):
                 raise TypeError(
-                    f"Block {name!r}: {trans!r} is not a transformer (it has no transform "
-                    "method)."
+                    f"Block {name!r}: {trans!r} is not a transformer (it has no transform method)."
                 )
         names = [name for name, _, _ in self.transformers]
         self._validate_names(names)

@@ -191,9 +191,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
         unknown = [
             k
             for k in vars(self)
-            if not k.endswith("_")
-            and not k.startswith("_")
-            and k not in self._get_param_names()
+            if not k.endswith("_") and not k.startswith("_") and k not in self._get_param_names()
         ]
         if unknown:
             raise TypeError(
@@ -406,6 +404,22 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             self._predict_function = PredictFunction(self.model_)
         batch_size = getattr(self, "predict__batch_size", 1024)
         return self._predict_function(self.feature_encoder_.transform(X), batch_size)
+
+    def predict_proba(self, X):
+        """Class probabilities for ``X``.
+
+        Parameters
+        ----------
+        X : MultimodalBlocks, dict of arrays or array-like of shape (n_samples, n_features)
+            Data to predict.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns ordered as ``classes_``.
+        """
+        # scikeras 0.13 squeezes the probabilities, so a single row came back 1-D.
+        return super().predict_proba(X).reshape(-1, self.n_classes_)
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on ``X`` and ``y``.

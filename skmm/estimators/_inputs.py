@@ -43,9 +43,7 @@ def blocks_from_mapping(X, fitted_specs=None):
     for name, value in X.items():
         array = np.asarray(value)
         if array.dtype.kind not in "biuf":
-            raise ValueError(
-                f"Block {name!r}: expected a numeric array, got dtype {array.dtype}."
-            )
+            raise ValueError(f"Block {name!r}: expected a numeric array, got dtype {array.dtype}.")
         spec = infer_spec(name, array) if fitted_specs is None else fitted_specs.get(name)
         if spec is None:
             arrays[name] = array  # reported as an unexpected block by check_blocks

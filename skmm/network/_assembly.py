@@ -54,7 +54,9 @@ def build_fused_network(
     for spec in specs:
         x_in = keras.Input(shape=spec.shape, dtype=spec.dtype, name=spec.name)
         if spec.kind == "text":
-            feat = text_encoder(x_in, spec, embedding_dim=embedding_dim, text_units=text_units, l2=l2)
+            feat = text_encoder(
+                x_in, spec, embedding_dim=embedding_dim, text_units=text_units, l2=l2
+            )
         elif spec.kind == "image":
             feat = image_encoder(
                 x_in,
@@ -72,7 +74,9 @@ def build_fused_network(
     x = features[0] if len(features) == 1 else layers.Concatenate(name="fusion")(features)
     reg = l2_regularizer(l2)
     for depth, units in enumerate(hidden_units):
-        x = layers.Dense(units, activation="relu", kernel_regularizer=reg, name=f"head_dense{depth}")(x)
+        x = layers.Dense(
+            units, activation="relu", kernel_regularizer=reg, name=f"head_dense{depth}"
+        )(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"head_dropout{depth}")(x)
     outputs = layers.Dense(

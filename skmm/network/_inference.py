@@ -37,12 +37,9 @@ class PredictFunction:
 
     def __init__(self, model):
         signature = {
-            t.name: tf.TensorSpec((None, *t.shape[1:]), t.dtype, name=t.name)
-            for t in model.inputs
+            t.name: tf.TensorSpec((None, *t.shape[1:]), t.dtype, name=t.name) for t in model.inputs
         }
-        self._function = tf.function(
-            _Forward(model), input_signature=[signature], autograph=False
-        )
+        self._function = tf.function(_Forward(model), input_signature=[signature], autograph=False)
 
     @property
     def trace_count(self) -> int:

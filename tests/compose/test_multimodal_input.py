@@ -56,7 +56,11 @@ def test_specs_describe_each_block(table):
     pre = simple_input().fit(table)
     specs = pre.block_specs_
     assert specs["text"] == BlockSpec(
-        "text", "text", (5,), "int32", vocabulary_size=pre.named_transformers_["text"].vocabulary_size_
+        "text",
+        "text",
+        (5,),
+        "int32",
+        vocabulary_size=pre.named_transformers_["text"].vocabulary_size_,
     )
     assert specs["image"].kind == "image" and specs["image"].shape == (8, 8, 3)
     assert specs["numbers"].kind == "tabular" and specs["numbers"].shape == (2,)
@@ -83,7 +87,9 @@ def test_nested_params_round_trip():
 def test_transform_ignores_extra_and_reordered_columns(table):
     pre = simple_input().fit(table)
     shuffled = table[["size", "age", "price", "photo", "review"]].assign(extra=1)
-    np.testing.assert_array_equal(pre.transform(shuffled)["numbers"], pre.transform(table)["numbers"])
+    np.testing.assert_array_equal(
+        pre.transform(shuffled)["numbers"], pre.transform(table)["numbers"]
+    )
 
 
 def test_missing_column_at_transform_is_named(table):

@@ -242,6 +242,7 @@ def test_predict_traces_once_for_any_batch_size(fitted_pipeline, small_data):
     rng = np.random.RandomState(0)
     for size in rng.randint(1, len(X), size=100):
         rows = np.arange(size)
-        np.testing.assert_allclose(clf.predict_proba(blocks.take(rows)), reference[rows],
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            clf.predict_proba(blocks.take(rows)), reference[rows], rtol=1e-5, atol=1e-6
+        )
     assert clf._predict_function.trace_count == 1

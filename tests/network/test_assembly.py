@@ -10,8 +10,9 @@ SPECS = [
     BlockSpec("image", "image", (16, 16, 3), "float32"),
     BlockSpec("tabular", "tabular", (2,), "float32"),
 ]
-SIZES = dict(embedding_dim=4, text_units=4, image_filters=(4, 8), tabular_units=(4,),
-             hidden_units=(8,))
+SIZES = dict(
+    embedding_dim=4, text_units=4, image_filters=(4, 8), tabular_units=(4,), hidden_units=(8,)
+)
 
 
 def test_one_named_input_per_block_and_output_shape():
@@ -30,11 +31,24 @@ def test_one_named_input_per_block_and_output_shape():
 
 
 def test_encoders_follow_the_seed_design():
-    model = build_fused_network(SPECS, n_outputs=1, output_activation="sigmoid",
-                                image_filters=(64, 128, 128), image_width_multiplier=0.5)
+    model = build_fused_network(
+        SPECS,
+        n_outputs=1,
+        output_activation="sigmoid",
+        image_filters=(64, 128, 128),
+        image_width_multiplier=0.5,
+    )
     kinds = {type(layer).__name__ for layer in model.layers}
-    assert {"Embedding", "LSTM", "Conv2D", "MaxPooling2D", "GlobalAveragePooling2D",
-            "Concatenate", "Dropout", "Dense"} <= kinds
+    assert {
+        "Embedding",
+        "LSTM",
+        "Conv2D",
+        "MaxPooling2D",
+        "GlobalAveragePooling2D",
+        "Concatenate",
+        "Dropout",
+        "Dense",
+    } <= kinds
     assert "Lambda" not in kinds and "Flatten" not in kinds
     filters = [layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert filters == [32, 64, 64]
@@ -44,8 +58,7 @@ def test_encoders_follow_the_seed_design():
 def test_l2_applies_to_every_kernel_and_scales_the_penalty():
     def penalty(l2):
         keras.utils.set_random_seed(0)
-        model = build_fused_network(SPECS, n_outputs=1, output_activation="sigmoid", l2=l2,
-                                    **SIZES)
+        model = build_fused_network(SPECS, n_outputs=1, output_activation="sigmoid", l2=l2, **SIZES)
         return model, float(sum(model.losses))
 
     model, small = penalty(1e-3)

@@ -1,7 +1,6 @@
 """Tests for skmm.preprocessing.TextTokenizer."""
 
 import pickle
-import time
 import warnings
 
 import numpy as np
@@ -412,19 +411,6 @@ def test_sklearn_tags():
     assert tags.input_tags.allow_nan is True
     assert tags.transformer_tags.preserves_dtype == []
     assert tags.requires_fit is True
-
-
-def test_speed_100k_documents():
-    rng = np.random.default_rng(0)
-    words = [f"Word{i}" for i in range(5000)]
-    rows = rng.integers(0, len(words), size=(100_000, 8)).tolist()
-    docs = [" ".join(words[j] for j in row) + "." for row in rows]
-    start = time.perf_counter()
-    out = TextTokenizer(sequence_length=16).fit_transform(docs)
-    TextTokenizer(sequence_length=16).fit(docs).transform(docs)
-    elapsed = time.perf_counter() - start
-    assert out.shape == (100_000, 16)
-    assert elapsed < 6.0, f"fit_transform + fit + transform of 100k docs took {elapsed:.1f}s"
 
 
 # --------------------------------------------------------------------------- #
