@@ -84,7 +84,7 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
     >>> blocks
     MultimodalBlocks(text: text (3, 4) int32, numbers: tabular (3, 1) float32)
     >>> blocks["text"][0]
-    array([2, 4, 0, 0], dtype=int32)
+    array([3, 5, 0, 0], dtype=int32)
     """
 
     def __init__(self, transformers):
