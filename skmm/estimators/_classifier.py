@@ -5,12 +5,18 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
+import scipy.sparse as sp
 from scikeras.wrappers import BaseWrapper, KerasClassifier
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.validation import _check_sample_weight, check_consistent_length, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    column_or_1d,
+    validate_data,
+)
 
 from .._compat import (
     ScikerasClassifierTagsMixin,
@@ -18,6 +24,7 @@ from .._compat import (
     save_keras_model_bytes,
 )
 from ..compose import BlockSpec, MultimodalBlocks
+from ..network import PredictFunction, build_fused_network
 from ._inputs import TABULAR_BLOCK, KerasInputs, blocks_from_mapping, check_blocks, is_mapping
 from ._seeding import seed_from_random_state, seeded
 
@@ -176,22 +183,17 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
     # -- parameters ---------------------------------------------------------------------
 
     def _get_param_names(self):
-        signature = inspect.signature(type(self).__init__).parameters
-        names = [p for p, v in signature.items() if p != "self" and v.kind != v.VAR_KEYWORD]
-        return sorted(names + self._routed_param_names())
-
-    def _routed_param_names(self):
-        return [
-            k
-            for k in vars(self)
-            if "__" in k and k.split("__")[0] in self._routing_prefixes | {"callbacks"}
-        ]
+        # Every public attribute set by __init__ is a parameter: the named ones
+        # and routed ones given as keyword arguments (``optimizer__momentum``).
+        return sorted(k for k in vars(self) if not k.startswith("_") and not k.endswith("_"))
 
     def _check_params(self):
+        named = inspect.signature(type(self).__init__).parameters
+        prefixes = self._routing_prefixes | {"callbacks"}
         unknown = [
             k
-            for k in vars(self)
-            if not k.endswith("_") and not k.startswith("_") and k not in self._get_param_names()
+            for k in self._get_param_names()
+            if k not in named and not ("__" in k and k.split("__")[0] in prefixes)
         ]
         if unknown:
             raise TypeError(
@@ -231,7 +233,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
         fitted_specs = None if reset else self.block_specs_
         if isinstance(X, MultimodalBlocks):
             blocks = X
-        elif is_mapping(X):
+        elif is_mapping(X) and not sp.issparse(X):  # a dok_matrix is a dict
             blocks = blocks_from_mapping(X, fitted_specs)
         else:
             if not reset and TABULAR_BLOCK not in self.block_specs_:
@@ -244,6 +246,10 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             blocks = MultimodalBlocks({TABULAR_BLOCK: array}, {TABULAR_BLOCK: spec})
         if blocks.n_samples == 0:
             raise ValueError("Found an input with 0 samples; at least 1 is required.")
+        if reset and blocks.n_samples < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 samples to fit; got n_samples=1."
+            )
         check_blocks(blocks, fitted_specs)
         if reset:
             if not isinstance(X, np.ndarray) and not hasattr(X, "iloc"):
@@ -274,8 +280,8 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
         X, y = self._validate_data(X, y, reset=True)
         if self.target_type_ not in _SUPPORTED_TARGETS:
             raise ValueError(
-                f"{type(self).__name__} supports binary and multiclass targets; got a "
-                f"{self.target_type_!r} target."
+                f"Unknown label type: {self.target_type_!r}. {type(self).__name__} supports "
+                "binary and multiclass targets."
             )
         self.target_encoder_ = self.target_encoder.fit(y)
         vars(self).update(**self.target_encoder_.get_metadata())
@@ -286,13 +292,11 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             )
         self.feature_encoder_ = self.feature_encoder.fit(X)
         self.model_ = self._build_network()
-        self._predict_function = None
+        self._predict_function = PredictFunction(self.model_)
         self._initialize_callbacks()
         return X, y
 
     def _build_network(self):
-        from ..network import build_fused_network
-
         binary = self.target_type_ == "binary"
         model = build_fused_network(
             list(self.block_specs_.values()),
@@ -349,6 +353,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             The fitted classifier.
         """
         self._check_params()
+        y = _check_target(self, y)
         self.classes_ = None
         sample_weight = self._sample_weight_with_class_weight(y, sample_weight)
         with seeded(seed_from_random_state(self.random_state)):
@@ -377,6 +382,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             The classifier.
         """
         self._check_params()
+        y = _check_target(self, y)
         self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
         sample_weight = self._sample_weight_with_class_weight(y, sample_weight)
         seed = seed_from_random_state(self.random_state)
@@ -398,10 +404,6 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
                 "predict__batch_size on the estimator instead."
             )
         X, _ = self._validate_data(X=X)
-        if getattr(self, "_predict_function", None) is None:
-            from ..network import PredictFunction
-
-            self._predict_function = PredictFunction(self.model_)
         batch_size = getattr(self, "predict__batch_size", 1024)
         return self._predict_function(self.feature_encoder_.transform(X), batch_size)
 
@@ -465,7 +467,19 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
         super().__setstate__(state)
         if model_bytes is not None:
             self.model_ = load_keras_model_bytes(model_bytes)
+            self._predict_function = PredictFunction(self.model_)
 
     def __repr__(self, N_CHAR_MAX=700):
         # scikit-learn's repr (changed parameters only), not scikeras' one-per-line dump
         return BaseEstimator.__repr__(self, N_CHAR_MAX=N_CHAR_MAX)
+
+
+def _check_target(estimator, y):
+    """Refuse a missing y; turn a column vector into 1-D with a warning, as sklearn does."""
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
+        )
+    if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    return y
