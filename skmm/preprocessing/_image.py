@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -14,22 +13,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._image_decoding import RESAMPLE, DecodeSpec, check_cell, decode_into
+from ._messages import format_label, is_int
 
 __all__ = ["ImageNormalizer"]
 
 _POLICIES = ("stretch", "pad", "crop")
 _STD_FLOOR = 1e-6
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _format_label(label):
-    """repr of a column name or index label, showing NumPy scalars as plain Python values."""
-    if isinstance(label, np.generic):
-        label = label.item()
-    return repr(label)
 
 
 @dataclass(frozen=True)
@@ -45,10 +34,10 @@ class _Column:
         return len(self.cells)
 
     def where(self, position):
-        column = f"column {_format_label(self.name)}" if self.name is not None else "input"
+        column = f"column {format_label(self.name)}" if self.name is not None else "input"
         row = f"row {position}"
         if self.index is not None:
-            row += f" (index label {_format_label(self.index[position])})"
+            row += f" (index label {format_label(self.index[position])})"
         return f"ImageNormalizer: {column}, {row}"
 
 
@@ -322,13 +311,13 @@ default="bilinear"
             isinstance(size, (str, bytes))
             or not hasattr(size, "__len__")
             or len(size) != 2
-            or not all(_is_int(v) and v >= 1 for v in size)
+            or not all(is_int(v) and v >= 1 for v in size)
         ):
             raise ValueError(
                 f"ImageNormalizer: size must be a (height, width) pair of positive integers; "
                 f"got {size!r}."
             )
-        if not _is_int(self.channels) or self.channels not in (1, 3):
+        if not is_int(self.channels) or self.channels not in (1, 3):
             raise ValueError(
                 f"ImageNormalizer: channels must be 1 (grayscale) or 3 (RGB); got "
                 f"{self.channels!r}."
@@ -342,7 +331,7 @@ default="bilinear"
             isinstance(background, (str, bytes))
             or not hasattr(background, "__len__")
             or len(background) != 3
-            or not all(_is_int(v) and 0 <= v <= 255 for v in background)
+            or not all(is_int(v) and 0 <= v <= 255 for v in background)
         ):
             raise ValueError(
                 "ImageNormalizer: background must be an RGB triple of integers in 0-255, "
@@ -353,7 +342,7 @@ default="bilinear"
                 f"ImageNormalizer: standardize must be True or False; got {self.standardize!r}."
             )
         max_pixels = self.max_pixels
-        if max_pixels is not None and not (_is_int(max_pixels) and max_pixels >= 1):
+        if max_pixels is not None and not (is_int(max_pixels) and max_pixels >= 1):
             raise ValueError(
                 "ImageNormalizer: max_pixels must be a positive integer or None; got "
                 f"{max_pixels!r}."
@@ -393,7 +382,7 @@ default="bilinear"
             ):
                 raise ValueError(
                     f"ImageNormalizer was fitted on column {fitted[0]!r}, but transform got a "
-                    f"DataFrame with column {_format_label(column.name)}. Pass the same column "
+                    f"DataFrame with column {format_label(column.name)}. Pass the same column "
                     "as in fit."
                 )
         return column

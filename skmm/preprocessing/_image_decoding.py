@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ._messages import describe_value
+
 __all__ = ["RESAMPLE", "DecodeSpec", "check_cell", "decode_into"]
 
 #: Names accepted by ``ImageNormalizer(resample=...)``.
@@ -91,13 +93,6 @@ def _is_missing(cell):
     return False
 
 
-def _describe(value, limit=60):
-    text = repr(value)
-    if len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return text
-
-
 def check_cell(cell, where):
     """Return the kind of ``cell``: ``"path"``, ``"bytes"``, ``"pil"`` or ``"array"``.
 
@@ -118,11 +113,11 @@ def check_cell(cell, where):
         return "array"
     if _is_missing(cell):
         raise ValueError(
-            f"{where} is missing ({_describe(cell)}). Missing images are an error: drop or "
+            f"{where} is missing ({describe_value(cell)}). Missing images are an error: drop or "
             "fill these rows before ImageNormalizer."
         )
     raise TypeError(
-        f"{where} holds a value of type {type(cell).__name__} ({_describe(cell)}). "
+        f"{where} holds a value of type {type(cell).__name__} ({describe_value(cell)}). "
         f"{_EXPECTED_CELL}."
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import numbers
 import re
 import sys
 import unicodedata
@@ -13,6 +12,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
+
+from ._messages import describe_value, format_label, is_int
 
 __all__ = ["TextTokenizer"]
 
@@ -46,24 +47,6 @@ def _is_missing(value):
     if isinstance(value, (float, np.floating)):
         return bool(np.isnan(value))
     return False
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _format_label(label):
-    """repr of a column name or index label, showing NumPy scalars as plain Python values."""
-    if isinstance(label, np.generic):
-        label = label.item()
-    return repr(label)
-
-
-def _describe_value(value, limit=40):
-    text = repr(value)
-    if len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return text
 
 
 class TextTokenizer(TransformerMixin, BaseEstimator):
@@ -210,16 +193,16 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
     def _validate_params(self):
         """Check the constructor parameters; return the compiled ``split`` pattern."""
         name = type(self).__name__
-        if self.max_tokens is not None and not (_is_int(self.max_tokens) and self.max_tokens >= 3):
+        if self.max_tokens is not None and not (is_int(self.max_tokens) and self.max_tokens >= 3):
             raise ValueError(
                 f"{name}: max_tokens must be None or an int >= 3 (it counts the two "
                 f"reserved ids, padding and out-of-vocabulary); got {self.max_tokens!r}."
             )
-        if not (_is_int(self.min_frequency) and self.min_frequency >= 1):
+        if not (is_int(self.min_frequency) and self.min_frequency >= 1):
             raise ValueError(
                 f"{name}: min_frequency must be an int >= 1; got {self.min_frequency!r}."
             )
-        if not (_is_int(self.sequence_length) and self.sequence_length >= 1):
+        if not (is_int(self.sequence_length) and self.sequence_length >= 1):
             raise ValueError(
                 f"{name}: sequence_length must be an int >= 1; got {self.sequence_length!r}."
             )
@@ -305,7 +288,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
                 ):
                     raise ValueError(
                         f"{name} was fitted on column {fitted_names[0]!r}, but transform got "
-                        f"a DataFrame with column {_format_label(column)}. Pass the same column "
+                        f"a DataFrame with column {format_label(column)}. Pass the same column "
                         "as in fit."
                     )
         elif isinstance(X, pd.Series):
@@ -339,17 +322,17 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             )
         if reset:
             self.n_features_in_ = 1
-        label = f"column {_format_label(column)}" if column is not None else "input"
+        label = f"column {format_label(column)}" if column is not None else "input"
         return documents, label, index
 
     @staticmethod
     def _bad_cell(value, position, label, index):
         row = f"row {position}"
         if index is not None:
-            row += f" (index label {_format_label(index[position])})"
+            row += f" (index label {format_label(index[position])})"
         return TypeError(
             f"TextTokenizer: {label}, {row} holds a value of type {type(value).__name__} "
-            f"({_describe_value(value)}). Expected a str, or None / NaN / pd.NA for a "
+            f"({describe_value(value)}). Expected a str, or None / NaN / pd.NA for a "
             "missing document."
         )
 
