@@ -246,3 +246,12 @@ def test_predict_traces_once_for_any_batch_size(fitted_pipeline, small_data):
             clf.predict_proba(blocks.take(rows)), reference[rows], rtol=1e-5, atol=1e-6
         )
     assert clf._predict_function.trace_count == 1
+
+
+def test_verbose_shows_keras_progress(numeric, capsys):
+    X, y = numeric
+    tiny(epochs=1).fit(X, y)
+    assert "loss" not in capsys.readouterr().out
+    tiny(epochs=1, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "step" in out and "loss" in out
