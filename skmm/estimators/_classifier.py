@@ -10,6 +10,7 @@ from scikeras.wrappers import BaseWrapper, KerasClassifier
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -26,7 +27,7 @@ from .._compat import (
 from ..compose import BlockSpec, MultimodalBlocks
 from ..network import PredictFunction, build_fused_network
 from ._inputs import TABULAR_BLOCK, KerasInputs, blocks_from_mapping, check_blocks, is_mapping
-from ._seeding import seed_from_random_state, seeded
+from ._seeding import MAX_SEED, seed_from_random_state, seeded
 
 _SUPPORTED_TARGETS = ("binary", "multiclass")
 
@@ -81,7 +82,20 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
     batch_size : int, default=32
     epochs : int, default=10
     validation_split : float, default=0.0
-        Keras' validation split (the last rows of the training data).
+        Keras' validation split (the last rows of the training data, no
+        early stopping). Prefer ``early_stopping``.
+    early_stopping : bool, default=False
+        Hold out a stratified, seeded ``validation_fraction`` of the rows
+        given to ``fit`` (inside each cross-validation training fold, so
+        nothing leaks), stop when the validation loss has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs, and restore the weights of
+        the best epoch. Ignored by ``partial_fit``.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before training stops.
+    tol : float, default=1e-4
+        Least decrease of the validation loss that counts as improvement.
     shuffle : bool, default=True
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``.
@@ -108,7 +122,12 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
     n_classes_ : int
         Number of classes.
     history_ : dict of list
-        Loss (and metrics) per epoch.
+        Loss (and metrics; ``val_loss`` with early stopping) per epoch of the
+        last ``fit``, or accumulated over ``partial_fit`` calls.
+    n_iter_ : int
+        Number of epochs in ``history_``.
+    best_iteration_ : int
+        With early stopping, the epoch (1-based) whose weights were kept.
     n_features_in_ : int
         Number of features, only when fitted on a plain numeric table.
     feature_names_in_ : ndarray of str
@@ -149,6 +168,10 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
         batch_size=32,
         epochs=10,
         validation_split=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
         shuffle=True,
         class_weight=None,
         callbacks=None,
@@ -172,6 +195,10 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
         self.batch_size = batch_size
         self.epochs = epochs
         self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.shuffle = shuffle
         self.class_weight = class_weight
         self.callbacks = callbacks
@@ -205,7 +232,15 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             raise ValueError(f"l2 must be a float >= 0; got {self.l2!r}.")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1); got {self.dropout!r}.")
-        for name in ("embedding_dim", "text_units", "batch_size", "epochs"):
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(
+                f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}."
+            )
+        if self.early_stopping and self.validation_split:
+            raise ValueError(
+                "early_stopping holds out its own validation rows; set validation_split=0."
+            )
+        for name in ("embedding_dim", "text_units", "batch_size", "epochs", "n_iter_no_change"):
             value = getattr(self, name)
             if not isinstance(value, int | np.integer) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1; got {value!r}.")
@@ -324,6 +359,60 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
 
     # -- fitting --------------------------------------------------------------------------
 
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        if not self.early_stopping or getattr(self, "_incremental", False):
+            super()._fit_keras_model(
+                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+            )
+        else:
+            self._fit_with_early_stopping(X, y, sample_weight, warm_start, epochs, **kwargs)
+        self.n_iter_ = len(self.history_["loss"])
+
+    def _fit_with_early_stopping(self, X, y, sample_weight, warm_start, epochs, **kwargs):
+        import keras
+
+        # y is encoded: ordinal codes (n, 1), or one-hot (n, n_classes) with a categorical loss
+        labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
+        try:
+            train, val = train_test_split(
+                np.arange(len(labels)),
+                test_size=self.validation_fraction,
+                stratify=labels,
+                random_state=np.random.randint(MAX_SEED),
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping could not hold out a stratified validation_fraction="
+                f"{self.validation_fraction} of {len(labels)} rows ({exc}). Use more rows, a "
+                "larger validation_fraction, or early_stopping=False."
+            ) from exc
+        stopper = keras.callbacks.EarlyStopping(
+            monitor="val_loss",
+            patience=self.n_iter_no_change,
+            min_delta=self.tol,
+            restore_best_weights=True,
+        )
+        user_callbacks = self._fit_callbacks
+        self._fit_callbacks = [*user_callbacks, stopper]
+        try:
+            super()._fit_keras_model(
+                {k: v[train] for k, v in X.items()},
+                y[train],
+                None if sample_weight is None else sample_weight[train],
+                warm_start,
+                epochs,
+                0,
+                validation_data=(
+                    {k: v[val] for k, v in X.items()},
+                    y[val],
+                    None if sample_weight is None else sample_weight[val],
+                ),
+                **kwargs,
+            )
+        finally:
+            self._fit_callbacks = user_callbacks
+        self.best_iteration_ = stopper.best_epoch + 1
+
     def _sample_weight_with_class_weight(self, y, sample_weight):
         if self.class_weight is None:
             return sample_weight
@@ -388,8 +477,12 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
         seed = seed_from_random_state(self.random_state)
         if seed is not None and isinstance(self.random_state, int | np.integer):
             seed += self.current_epoch  # a new shuffle and dropout draw per epoch
-        with seeded(seed):
-            BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
+        self._incremental = True  # partial_fit trains on all it is given: no early stopping
+        try:
+            with seeded(seed):
+                BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
+        finally:
+            self._incremental = False
         return self
 
     def _predict_raw(self, X, **kwargs):

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._compat import get_backend_seed_state, set_backend_seed_state
 
-_MAX_SEED = 2**31 - 1
+MAX_SEED = 2**31 - 1
 
 
 def seed_from_random_state(random_state):
@@ -38,13 +38,13 @@ def seed_from_random_state(random_state):
     if random_state is None:
         return None
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if not 0 <= int(random_state) <= _MAX_SEED:
-            raise ValueError(f"random_state must be in [0, {_MAX_SEED}]; got {random_state}.")
+        if not 0 <= int(random_state) <= MAX_SEED:
+            raise ValueError(f"random_state must be in [0, {MAX_SEED}]; got {random_state}.")
         return int(random_state)
     if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(0, _MAX_SEED))
+        return int(random_state.randint(0, MAX_SEED))
     if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, _MAX_SEED))
+        return int(random_state.integers(0, MAX_SEED))
     raise ValueError(
         "random_state must be None, an int, a numpy RandomState or a numpy Generator; "
         f"got {random_state!r}."
