@@ -22,7 +22,6 @@ from sklearn.utils.estimator_checks import (
     check_no_attributes_set_in_init,
     check_parameters_default_constructible,
     check_set_params,
-    parametrize_with_checks,
 )
 
 from skmm.preprocessing._image import ImageNormalizer
@@ -581,17 +580,4 @@ def test_data_free_sklearn_checks():
     check_estimators_unfitted(name, est)
 
 
-# Every check that needs data feeds 2-D numeric arrays, which this estimator does not
-# accept (two_d_array=False): scikit-learn skips those checks itself (with a
-# SkipTestWarning, silenced here) and the API behaviour they cover is tested above on
-# image columns. No check is expected to fail.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", category=UserWarning)
-    _SKLEARN_CHECKS = parametrize_with_checks([ImageNormalizer(size=(8, 8))])
-
-
-@_SKLEARN_CHECKS
-def test_sklearn_compatible(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
-        check(estimator)
+# scikit-learn's own checks run from the registry in tests/test_common.py.

@@ -1,15 +1,13 @@
 """Tests for skmm.preprocessing.TextTokenizer."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError, SkipTestWarning
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm.preprocessing._text import TextTokenizer
 
@@ -418,17 +416,8 @@ def test_sklearn_tags():
 # --------------------------------------------------------------------------- #
 
 
-# For estimators tagged two_d_array=False (string, 1-D input, like CountVectorizer),
-# scikit-learn only runs check_estimator_cloneable; its other checks feed 2-D numeric data.
-# The SkipTestWarning saying so is silenced here; the skipped checks are known.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", SkipTestWarning)
-    _sklearn_checks = parametrize_with_checks([TextTokenizer()])
-
-
-@_sklearn_checks
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
+# scikit-learn's data checks run from the registry in tests/test_common.py; for
+# two_d_array=False estimators it only runs check_estimator_cloneable (like CountVectorizer).
 
 
 # The API checks that need no training data are run directly.
