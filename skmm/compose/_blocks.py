@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-BLOCK_KINDS = ("text", "image", "tabular")
+BLOCK_KINDS = ("text", "image", "audio", "tabular")
+
+#: Suffix of the network input that carries a block's presence mask.
+PRESENCE_SUFFIX = "_present"
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class BlockSpec:
     ----------
     name : str
         Block name; it is also the name of the network input.
-    kind : {"text", "image", "tabular"}
+    kind : {"text", "image", "audio", "tabular"}
         Which encoder the block needs.
     shape : tuple of int
         Shape of one row (without the leading sample axis).
@@ -36,6 +39,10 @@ class BlockSpec:
     vocabulary_size : int or None, default=None
         For text blocks, the number of token ids (padding and
         out-of-vocabulary ids included), i.e. the size of the embedding table.
+    presence : bool, default=False
+        Whether the block carries a per-row presence mask (rows whose value
+        was missing). The network then has a second input
+        ``<name>_present`` and zeroes the block's features where it is 0.
     """
 
     name: str
@@ -43,6 +50,7 @@ class BlockSpec:
     shape: tuple[int, ...]
     dtype: str
     vocabulary_size: int | None = None
+    presence: bool = False
 
     def __post_init__(self):
         if self.kind not in BLOCK_KINDS:
@@ -56,11 +64,25 @@ class BlockSpec:
             )
 
 
+def is_lazy(array) -> bool:
+    """Whether ``array`` is a lazy block (decoded batch by batch on indexing)."""
+    return getattr(array, "is_lazy_block", False)
+
+
+def take_rows(array, rows):
+    """Rows of an in-memory array or of a lazy block (without decoding it)."""
+    return array.take(rows) if is_lazy(array) else array[rows]
+
+
 class MultimodalBlocks(Mapping):
     """Named arrays of one dataset, with their :class:`BlockSpec`.
 
     It behaves as a read-only mapping ``block name -> array`` whose arrays all
-    have ``n_samples`` rows. Iteration follows the order of the blocks.
+    have ``n_samples`` rows. Iteration follows the order of the blocks. An
+    array may be a lazy block (an object with ``is_lazy_block = True``,
+    ``shape``, ``dtype``, ``__len__``, ``take(rows)`` and ``__getitem__(rows)``
+    that decodes those rows), such as the output of
+    ``ImageNormalizer(lazy=True)``.
 
     Parameters
     ----------
@@ -68,6 +90,9 @@ class MultimodalBlocks(Mapping):
         The data of each block, first axis the samples.
     specs : mapping of str to BlockSpec
         The description of each block; same keys as ``arrays``.
+    masks : mapping of str to ndarray of bool, default=None
+        Presence per row, for the blocks whose spec has ``presence=True``
+        (missing entries mean every row is present).
 
     Examples
     --------
@@ -81,9 +106,10 @@ class MultimodalBlocks(Mapping):
     (4, ['num'])
     """
 
-    def __init__(self, arrays, specs):
+    def __init__(self, arrays, specs, masks=None):
         arrays = dict(arrays)
         specs = dict(specs)
+        masks = dict(masks or {})
         if list(arrays) != list(specs):
             raise ValueError(
                 f"Blocks and specs must have the same names in the same order; "
@@ -94,8 +120,22 @@ class MultimodalBlocks(Mapping):
         lengths = {name: len(a) for name, a in arrays.items()}
         if len(set(lengths.values())) != 1:
             raise ValueError(f"All blocks must have the same number of rows; got {lengths}.")
+        unexpected = sorted(set(masks) - {n for n, s in specs.items() if s.presence})
+        if unexpected:
+            raise ValueError(f"Masks given for blocks without presence: {unexpected}.")
+        n_samples = next(iter(lengths.values()))
+        for name, spec in specs.items():
+            if spec.presence:
+                mask = np.asarray(masks.get(name, np.ones(n_samples, dtype=bool)), dtype=bool)
+                if mask.shape != (n_samples,):
+                    raise ValueError(
+                        f"Block {name!r}: presence mask of shape {mask.shape}, expected "
+                        f"({n_samples},)."
+                    )
+                masks[name] = mask
         self._arrays = arrays
         self.specs = specs
+        self.masks = masks
 
     @property
     def n_samples(self) -> int:
@@ -113,15 +153,24 @@ class MultimodalBlocks(Mapping):
 
     def take(self, indices) -> MultimodalBlocks:
         """Return the blocks restricted to ``indices`` (integer or boolean)."""
-        return MultimodalBlocks({name: a[indices] for name, a in self._arrays.items()}, self.specs)
+        return MultimodalBlocks(
+            {name: take_rows(a, indices) for name, a in self._arrays.items()},
+            self.specs,
+            {name: m[indices] for name, m in self.masks.items()},
+        )
 
-    def to_dict(self) -> dict[str, np.ndarray]:
-        """The arrays as a plain ``dict``, as Keras expects for named inputs."""
-        return dict(self._arrays)
+    def to_dict(self) -> dict:
+        """The network inputs as a plain ``dict``: each block, and each presence
+        mask as a float32 ``(n, 1)`` array named ``<block>_present``."""
+        inputs = dict(self._arrays)
+        for name, mask in self.masks.items():
+            inputs[name + PRESENCE_SUFFIX] = mask.astype(np.float32).reshape(-1, 1)
+        return inputs
 
     def __repr__(self) -> str:
         parts = ", ".join(
             f"{s.name}: {s.kind} {(self.n_samples, *s.shape)} {s.dtype}"
+            + (" lazy" if is_lazy(self._arrays[s.name]) else "")
             for s in self.specs.values()
         )
         return f"MultimodalBlocks({parts})"

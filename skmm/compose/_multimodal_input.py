@@ -13,7 +13,10 @@ from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._compat import VisualBlock
-from ._blocks import BlockSpec, MultimodalBlocks
+from ._blocks import BlockSpec, MultimodalBlocks, is_lazy
+
+#: Block kinds whose rows may be missing; they carry a presence mask.
+_MASKED_KINDS = ("text", "image", "audio")
 
 _SPECIAL = ("passthrough", "drop")
 
@@ -64,6 +67,13 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
 
     Notes
     -----
+    Text, image and audio blocks carry a presence mask: a row whose cell is
+    None, NaN or an empty string is marked missing, and the network zeroes
+    that block's features for that row (the block's transformer decides
+    whether a missing cell is an error or a fill: ``TextTokenizer`` fills
+    padding, ``ImageNormalizer(missing="zeros")`` fills zeros, its default
+    ``missing="error"`` raises).
+
     Tabular blocks must produce finite numbers; a NaN or infinite value in a
     tabular block's output raises an error naming the block and the row
     (impute first, e.g. with :class:`~sklearn.impute.SimpleImputer` in a
@@ -202,7 +212,7 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
         """
         self._check_transformers()
         X = self._check_X(X, reset=True)
-        fitted, arrays, specs = [], {}, {}
+        fitted, arrays, specs, masks = [], {}, {}, {}
         for name, trans, columns in self.transformers:
             if isinstance(trans, str) and trans == "drop":
                 continue
@@ -215,11 +225,13 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
                 info = _block_info(trans)
             arrays[name] = _as_block_array(out, name, info["kind"], X)
             specs[name] = _make_spec(name, info, arrays[name])
+            if specs[name].presence:
+                masks[name] = _presence(column_data)
             fitted.append((name, trans, columns))
         self.transformers_ = fitted
         self.named_transformers_ = Bunch(**{name: trans for name, trans, _ in fitted})
         self.block_specs_ = specs
-        return MultimodalBlocks(arrays, specs)
+        return MultimodalBlocks(arrays, specs, masks)
 
     def transform(self, X):
         """Transform ``X`` into blocks with the fitted transformers.
@@ -237,7 +249,7 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
         """
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
-        arrays = {}
+        arrays, masks = {}, {}
         for name, trans, columns in self.transformers_:
             column_data = self._select(X, name, columns)
             out = column_data if isinstance(trans, str) else trans.transform(column_data)
@@ -248,7 +260,9 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
                     f"Block {name!r}: transform produced rows of shape "
                     f"{arrays[name].shape[1:]}, but fit produced {spec.shape}."
                 )
-        return MultimodalBlocks(arrays, self.block_specs_)
+            if spec.presence:
+                masks[name] = _presence(column_data)
+        return MultimodalBlocks(arrays, self.block_specs_, masks)
 
     # -- input handling -----------------------------------------------------------------
 
@@ -369,8 +383,31 @@ def _block_info(transformer):
     return {"kind": "tabular"}
 
 
+def _presence(column_data):
+    """Rows whose value is there: not None, NaN or an empty string.
+
+    Only a single column can be missing row by row; a block made from several
+    columns is always present.
+    """
+    if isinstance(column_data, pd.DataFrame):
+        if column_data.shape[1] != 1:
+            return np.ones(len(column_data), dtype=bool)
+        column_data = column_data.iloc[:, 0]
+    values = column_data.to_numpy(dtype=object)
+    missing = pd.isna(values) | np.array(
+        [isinstance(v, str) and not v.strip() for v in values], dtype=bool
+    )
+    return ~missing
+
+
 def _as_block_array(out, name, kind, X):
     """Turn a transformer's output into the block's honest array."""
+    if is_lazy(out):
+        if len(out) != len(X):
+            raise ValueError(
+                f"Block {name!r}: its transformer returned {len(out)} rows for {len(X)} input rows."
+            )
+        return out
     if sp.issparse(out):
         out = out.toarray()
     if kind == "text":
@@ -415,4 +452,5 @@ def _make_spec(name, info, array):
         shape=tuple(int(d) for d in array.shape[1:]),
         dtype=array.dtype.name,
         vocabulary_size=info.get("vocabulary_size") if kind == "text" else None,
+        presence=kind in _MASKED_KINDS,
     )

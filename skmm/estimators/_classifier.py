@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+from collections import defaultdict
 
+import keras
 import numpy as np
 import scipy.sparse as sp
 from scikeras.wrappers import BaseWrapper, KerasClassifier
@@ -26,6 +28,7 @@ from .._compat import (
 )
 from ..compose import BlockSpec, MultimodalBlocks
 from ..network import PredictFunction, build_fused_network
+from ._feeding import BlockBatches, has_lazy_block, subset_inputs
 from ._inputs import TABULAR_BLOCK, KerasInputs, blocks_from_mapping, check_blocks, is_mapping
 from ._seeding import MAX_SEED, seed_from_random_state, seeded
 
@@ -64,12 +67,19 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
         convolution, ReLU, 2×2 max pooling).
     image_width_multiplier : float, default=1.0
         Scales every entry of ``image_filters`` (0.5 halves the widths).
+    audio_filters : tuple of int, default=(64, 128)
+        Filters of each Conv1D stage of audio blocks (3-frame convolution,
+        ReLU, 2× max pooling, then global average pooling).
     tabular_units : tuple of int, default=(64,)
         Hidden layer widths of the MLP of tabular blocks.
     hidden_units : tuple of int, default=(64,)
         Hidden layer widths of the head on the fused features.
     dropout : float, default=0.2
         Dropout rate after each hidden layer of the head.
+    modality_dropout : float, default=0.0
+        During training, probability of treating a text, image or audio
+        block as missing for a row (its features zeroed, its presence input
+        0), so the network learns to predict when a modality is absent.
     optimizer : str or keras optimizer class or instance, default="adam"
     learning_rate : float, default=1e-3
         Learning rate of the optimizer when ``optimizer`` is a name or a
@@ -158,9 +168,11 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
         text_units=32,
         image_filters=(64, 128, 128),
         image_width_multiplier=1.0,
+        audio_filters=(64, 128),
         tabular_units=(64,),
         hidden_units=(64,),
         dropout=0.2,
+        modality_dropout=0.0,
         optimizer="adam",
         learning_rate=1e-3,
         loss=None,
@@ -185,9 +197,11 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
         self.text_units = text_units
         self.image_filters = image_filters
         self.image_width_multiplier = image_width_multiplier
+        self.audio_filters = audio_filters
         self.tabular_units = tabular_units
         self.hidden_units = hidden_units
         self.dropout = dropout
+        self.modality_dropout = modality_dropout
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.loss = loss
@@ -230,8 +244,9 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             )
         if not (isinstance(self.l2, int | float) and self.l2 >= 0):
             raise ValueError(f"l2 must be a float >= 0; got {self.l2!r}.")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1); got {self.dropout!r}.")
+        for name in ("dropout", "modality_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1); got {getattr(self, name)!r}.")
         if not 0 < self.validation_fraction < 1:
             raise ValueError(
                 f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}."
@@ -244,7 +259,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             value = getattr(self, name)
             if not isinstance(value, int | np.integer) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1; got {value!r}.")
-        for name in ("image_filters", "tabular_units", "hidden_units"):
+        for name in ("image_filters", "audio_filters", "tabular_units", "hidden_units"):
             value = getattr(self, name)
             if not all(isinstance(u, int | np.integer) and u >= 1 for u in value):
                 raise ValueError(f"{name} must be a sequence of ints >= 1; got {value!r}.")
@@ -342,9 +357,11 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             text_units=self.text_units,
             image_filters=tuple(self.image_filters),
             image_width_multiplier=self.image_width_multiplier,
+            audio_filters=tuple(self.audio_filters),
             tabular_units=tuple(self.tabular_units),
             hidden_units=tuple(self.hidden_units),
             dropout=self.dropout,
+            modality_dropout=self.modality_dropout,
         )
         compile_kwargs = self._get_compile_kwargs()
         # An optimizer instance, or a routed optimizer__learning_rate, keeps its own rate.
@@ -360,21 +377,44 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
     # -- fitting --------------------------------------------------------------------------
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        if not self.early_stopping or getattr(self, "_incremental", False):
-            super()._fit_keras_model(
-                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+        stopper = None
+        if self.early_stopping and not getattr(self, "_incremental", False):
+            train, val = self._early_stopping_split(y)
+            stopper = keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=self.n_iter_no_change,
+                min_delta=self.tol,
+                restore_best_weights=True,
             )
-        else:
-            self._fit_with_early_stopping(X, y, sample_weight, warm_start, epochs, **kwargs)
+            kwargs["validation_data"] = self._keras_data(
+                subset_inputs(X, val), y[val], _rows_or_none(sample_weight, val)
+            )
+            X, y, sample_weight = (
+                subset_inputs(X, train),
+                y[train],
+                _rows_or_none(sample_weight, train),
+            )
+        user_callbacks = self._fit_callbacks
+        self._fit_callbacks = [*user_callbacks, *([stopper] if stopper else [])]
+        try:
+            if has_lazy_block(X):
+                self._fit_batches(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
+            else:
+                super()._fit_keras_model(
+                    X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+                )
+        finally:
+            self._fit_callbacks = user_callbacks
+        if stopper is not None:
+            self.best_iteration_ = stopper.best_epoch + 1
         self.n_iter_ = len(self.history_["loss"])
 
-    def _fit_with_early_stopping(self, X, y, sample_weight, warm_start, epochs, **kwargs):
-        import keras
-
+    def _early_stopping_split(self, y):
+        """Stratified, seeded train / validation rows inside the data given to fit."""
         # y is encoded: ordinal codes (n, 1), or one-hot (n, n_classes) with a categorical loss
         labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
         try:
-            train, val = train_test_split(
+            return train_test_split(
                 np.arange(len(labels)),
                 test_size=self.validation_fraction,
                 stratify=labels,
@@ -386,32 +426,40 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
                 f"{self.validation_fraction} of {len(labels)} rows ({exc}). Use more rows, a "
                 "larger validation_fraction, or early_stopping=False."
             ) from exc
-        stopper = keras.callbacks.EarlyStopping(
-            monitor="val_loss",
-            patience=self.n_iter_no_change,
-            min_delta=self.tol,
-            restore_best_weights=True,
-        )
-        user_callbacks = self._fit_callbacks
-        self._fit_callbacks = [*user_callbacks, stopper]
-        try:
-            super()._fit_keras_model(
-                {k: v[train] for k, v in X.items()},
-                y[train],
-                None if sample_weight is None else sample_weight[train],
-                warm_start,
-                epochs,
-                0,
-                validation_data=(
-                    {k: v[val] for k, v in X.items()},
-                    y[val],
-                    None if sample_weight is None else sample_weight[val],
-                ),
-                **kwargs,
+
+    def _keras_data(self, X, y, sample_weight):
+        """Validation data as Keras takes it: a tuple, or batches when a block is lazy."""
+        if has_lazy_block(X):
+            return BlockBatches(X, y, sample_weight, batch_size=self.batch_size)
+        return (X, y, sample_weight)
+
+    def _fit_batches(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        """Train on lazy blocks, decoded batch by batch in background threads."""
+        if self.validation_split:
+            raise ValueError(
+                "validation_split cannot split lazy blocks; use early_stopping, which holds "
+                "out validation_fraction of the rows."
             )
-        finally:
-            self._fit_callbacks = user_callbacks
-        self.best_iteration_ = stopper.best_epoch + 1
+        batches = BlockBatches(
+            X,
+            y,
+            sample_weight,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            seed=np.random.randint(MAX_SEED),
+        )
+        history = self.model_.fit(
+            batches,
+            epochs=initial_epoch + epochs,
+            initial_epoch=initial_epoch,
+            verbose=self.verbose,
+            callbacks=self._fit_callbacks,
+            **kwargs,
+        )
+        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
+            self.history_ = defaultdict(list)
+        for key, values in history.history.items():
+            self.history_[key] += values
 
     def _sample_weight_with_class_weight(self, y, sample_weight):
         if self.class_weight is None:
@@ -498,7 +546,13 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             )
         X, _ = self._validate_data(X=X)
         batch_size = getattr(self, "predict__batch_size", 1024)
-        return self._predict_function(self.feature_encoder_.transform(X), batch_size)
+        inputs = self.feature_encoder_.transform(X)
+        if has_lazy_block(inputs):
+            batches = BlockBatches(inputs, batch_size=batch_size)
+            return np.concatenate(
+                [self._predict_function(batches[i][0]) for i in range(len(batches))]
+            )
+        return self._predict_function(inputs, batch_size)
 
     def predict_proba(self, X):
         """Class probabilities for ``X``.
@@ -576,3 +630,7 @@ def _check_target(estimator, y):
     if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
     return y
+
+
+def _rows_or_none(sample_weight, rows):
+    return None if sample_weight is None else sample_weight[rows]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..compose import BlockSpec, MultimodalBlocks
+from ..compose import BlockSpec, MultimodalBlocks, is_lazy
 
 TABULAR_BLOCK = "tabular"
 
@@ -75,16 +75,23 @@ def check_blocks(blocks, fitted_specs=None):
         spec = blocks.specs[name]
         if fitted_specs is not None:
             fitted = fitted_specs[name]
-            if (spec.kind, spec.shape) != (fitted.kind, fitted.shape):
+            if (spec.kind, spec.shape, spec.presence) != (
+                fitted.kind,
+                fitted.shape,
+                fitted.presence,
+            ):
                 raise ValueError(
-                    f"Block {name!r}: got {spec.kind} rows of shape {spec.shape}, but fit saw "
-                    f"{fitted.kind} rows of shape {fitted.shape}."
+                    f"Block {name!r}: got {spec.kind} rows of shape {spec.shape} "
+                    f"(presence mask: {spec.presence}), but fit saw {fitted.kind} rows of "
+                    f"shape {fitted.shape} (presence mask: {fitted.presence})."
                 )
             spec = fitted
-        if array.shape[1:] != spec.shape:
+        if tuple(array.shape[1:]) != spec.shape:
             raise ValueError(
                 f"Block {name!r}: rows have shape {array.shape[1:]}, expected {spec.shape}."
             )
+        if is_lazy(array):
+            continue  # decoded batch by batch; its transformer checks every value
         if spec.kind == "text":
             bad = ((array < 0) | (array >= spec.vocabulary_size)).any(axis=1)
             what = f"token ids outside [0, {spec.vocabulary_size})"
@@ -99,13 +106,13 @@ def check_blocks(blocks, fitted_specs=None):
 
 
 class KerasInputs(TransformerMixin, BaseEstimator):
-    """Feature encoder handing checked blocks to Keras as a dict of named arrays."""
+    """Feature encoder handing checked blocks to Keras as a dict of named inputs."""
 
     def fit(self, X, y=None):
         return self
 
     def transform(self, X):
-        return X.to_dict() if isinstance(X, MultimodalBlocks) else dict(X)
+        return X.to_dict()
 
 
 def is_mapping(X):

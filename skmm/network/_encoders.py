@@ -1,4 +1,4 @@
-"""One encoder per kind of block: text, image, tabular.
+"""One encoder per kind of block: text, image, audio, tabular.
 
 Each encoder maps a Keras input tensor to a flat feature tensor. Every kernel
 (and the embedding table) carries the L2 penalty ``l2``; biases do not.
@@ -49,6 +49,24 @@ def image_encoder(inputs, spec, *, image_filters, image_width_multiplier, l2):
         if min(x.shape[1], x.shape[2]) >= 2:
             x = layers.MaxPooling2D(2, name=f"{spec.name}_pool{stage}")(x)
     return layers.GlobalAveragePooling2D(name=f"{spec.name}_global_pool")(x)
+
+
+def audio_encoder(inputs, spec, *, audio_filters, l2):
+    """Conv1D + MaxPooling stages over spectrogram frames, then global average pooling."""
+    reg = l2_regularizer(l2)
+    x = inputs
+    for stage, filters in enumerate(audio_filters):
+        x = layers.Conv1D(
+            filters,
+            kernel_size=3,
+            padding="same",
+            activation="relu",
+            kernel_regularizer=reg,
+            name=f"{spec.name}_conv{stage}",
+        )(x)
+        if x.shape[1] >= 2:
+            x = layers.MaxPooling1D(2, name=f"{spec.name}_pool{stage}")(x)
+    return layers.GlobalAveragePooling1D(name=f"{spec.name}_global_pool")(x)
 
 
 def tabular_encoder(inputs, spec, *, tabular_units, l2):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,33 +15,60 @@ from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._image_decoding import RESAMPLE, DecodeSpec, check_cell, decode_into
+from ._files import check_root, resolve_under_root
+from ._image_decoding import RESAMPLE, DecodeSpec, check_cell, decode_into, is_missing
 from ._messages import format_label, is_int
 
-__all__ = ["ImageNormalizer"]
+__all__ = ["LAZY_THRESHOLD_BYTES", "ImageNormalizer", "LazyImages"]
+
+#: With ``lazy="auto"``, a column of file paths whose decoded float32 array would
+#: take more than this many bytes is decoded lazily.
+LAZY_THRESHOLD_BYTES = 512 * 2**20
 
 _POLICIES = ("stretch", "pad", "crop")
+_MISSING_POLICIES = ("error", "zeros")
 _STD_FLOOR = 1e-6
+# Default number of decoding threads: os.cpu_count(), at most this.
+_MAX_DEFAULT_THREADS = 8
+# fit(standardize=True) decodes this many images per thread at a time.
+_FIT_CHUNK_PER_THREAD = 16
 
 
 @dataclass(frozen=True)
 class _Column:
-    """One column of image cells plus what is needed to name a cell in messages."""
+    """One column of image cells plus what is needed to name a cell in messages.
+
+    ``positions`` holds the original row position of each cell when the column
+    is a subset of the one given to ``transform`` (None: the cells are rows
+    0 .. n-1), and ``index`` the index labels aligned with the cells.
+    """
 
     cells: Any
     name: Any
     index: pd.Index | None
     feature_names: np.ndarray | None
+    positions: np.ndarray | None = None
 
     def __len__(self):
         return len(self.cells)
 
-    def where(self, position):
+    def where(self, k):
+        position = k if self.positions is None else int(self.positions[k])
         column = f"column {format_label(self.name)}" if self.name is not None else "input"
         row = f"row {position}"
         if self.index is not None:
-            row += f" (index label {format_label(self.index[position])})"
+            row += f" (index label {format_label(self.index[k])})"
         return f"ImageNormalizer: {column}, {row}"
+
+    def take(self, rows):
+        """The cells at positions ``rows`` (an int array), keeping their original rows."""
+        if isinstance(self.cells, np.ndarray):
+            cells = self.cells[rows]
+        else:
+            cells = [self.cells[k] for k in rows]
+        positions = rows if self.positions is None else self.positions[rows]
+        index = None if self.index is None else self.index[rows]
+        return _Column(cells, self.name, index, None, np.asarray(positions, dtype=np.intp))
 
 
 def _as_column(X):
@@ -140,6 +170,297 @@ class _RunningMoments:
         return self.mean.copy(), np.maximum(std, _STD_FLOOR)
 
 
+def _n_threads(n_jobs):
+    """Number of decoding threads for ``n_jobs`` (None: os.cpu_count(), at most 8)."""
+    if n_jobs is None:
+        return max(1, min(os.cpu_count() or 1, _MAX_DEFAULT_THREADS))
+    if n_jobs == -1:
+        return max(1, os.cpu_count() or 1)
+    return int(n_jobs)
+
+
+@dataclass(frozen=True, eq=False)
+class _Decoder:
+    """The fitted decoding settings: everything needed to decode a cell, and picklable."""
+
+    spec: DecodeSpec
+    missing: str
+    root: str | None  # resolved root, or None
+    shown_root: str | None  # root as given, for messages
+    n_jobs: int | None
+    mean: np.ndarray | None = None  # float32 (channels,), when standardizing
+    std: np.ndarray | None = None
+
+    def with_stats(self, mean, std):
+        return _Decoder(
+            self.spec,
+            self.missing,
+            self.root,
+            self.shown_root,
+            self.n_jobs,
+            np.asarray(mean, dtype=np.float32),
+            np.asarray(std, dtype=np.float32),
+        )
+
+    def _resolve(self, cell, where):
+        if self.root is not None and isinstance(cell, (str, os.PathLike)):
+            return resolve_under_root(cell, self.root, self.shown_root, where)
+        return cell
+
+    def check(self, cell, where):
+        """Check a cell without decoding it; return False for a missing cell filled with zeros."""
+        if self.missing == "zeros" and is_missing(cell):
+            return False
+        if check_cell(cell, where) == "path":
+            self._resolve(cell, where)
+        return True
+
+    def decode(self, cell, out, where):
+        """Decode one cell into ``out``; return False for a missing cell filled with zeros."""
+        if self.missing == "zeros" and is_missing(cell):
+            out[...] = 0.0
+            return False
+        if not is_missing(cell):  # a missing cell is reported by decode_into
+            cell = self._resolve(cell, where)
+        decode_into(cell, self.spec, out, where)
+        if self.mean is not None:
+            out -= self.mean
+            out /= self.std
+        return True
+
+
+class _FirstFailure:
+    """The failing row with the smallest position seen by the decoding threads.
+
+    A thread stops at its first failure and skips rows after the smallest
+    failing row found so far; rows before it are still decoded, so the error
+    raised is the one a serial loop would meet first.
+    """
+
+    def __init__(self, n_rows):
+        self.row = n_rows
+        self.error = None
+        self._lock = threading.Lock()
+
+    def record(self, row, error):
+        with self._lock:
+            if row < self.row:
+                self.row, self.error = row, error
+
+
+def _decode_rows(decoder, column, rows, out):
+    """Decode ``column`` rows ``rows`` into ``out[0 .. len(rows))``; return their presence.
+
+    Uses ``decoder.n_jobs`` threads. PIL image cells are decoded in the calling
+    thread (the caller's objects are not touched from two threads at once).
+    """
+    rows = np.asarray(rows, dtype=np.intp)
+    present = np.ones(len(rows), dtype=bool)
+    cells = column.cells
+
+    def decode(j):
+        k = int(rows[j])
+        present[j] = decoder.decode(cells[k], out[j], column.where(k))
+
+    threads = min(_n_threads(decoder.n_jobs), len(rows))
+    if threads <= 1:
+        for j in range(len(rows)):
+            decode(j)
+        return present
+
+    failure = _FirstFailure(len(rows))
+
+    def work(js):
+        for j in js:
+            if j > failure.row:
+                return
+            try:
+                decode(j)
+            except Exception as exc:
+                failure.record(j, exc)
+                return
+
+    in_caller, pooled = [], []
+    for j in range(len(rows)):
+        (in_caller if isinstance(cells[int(rows[j])], Image.Image) else pooled).append(j)
+    size = max(1, math.ceil(len(pooled) / (4 * threads)))
+    chunks = [pooled[i : i + size] for i in range(0, len(pooled), size)]
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(chunks)))) as pool:
+        futures = [pool.submit(work, chunk) for chunk in chunks]
+        try:
+            work(in_caller)
+            for future in futures:
+                future.result()
+        except BaseException:
+            failure.row = -1  # stop the threads after their current image
+            raise
+    if failure.error is not None:
+        raise failure.error
+    return present
+
+
+def _row_positions(key, n_rows):
+    """Row positions (an int array) selected by a slice, a bool mask or integer indices."""
+    if isinstance(key, slice):
+        return np.arange(n_rows, dtype=np.intp)[key]
+    if isinstance(key, tuple):
+        raise TypeError(
+            "LazyImages selects rows only; got a tuple index. Select rows first (e.g. "
+            "images[rows]), then index the returned array."
+        )
+    rows = np.asarray(key)
+    if rows.ndim != 1:
+        raise IndexError(
+            f"LazyImages expects a 1-D array of row positions or a boolean mask of length "
+            f"{n_rows}; got an array of shape {rows.shape}."
+        )
+    if rows.dtype == np.bool_:
+        if len(rows) != n_rows:
+            raise IndexError(
+                f"LazyImages got a boolean mask of length {len(rows)}. Expected a mask of "
+                f"length {n_rows}, one entry per row."
+            )
+        return np.flatnonzero(rows)
+    if rows.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    if rows.dtype.kind not in "iu":
+        raise IndexError(
+            f"LazyImages expects integer row positions, a boolean mask or a slice; got an "
+            f"array of dtype {rows.dtype}."
+        )
+    bad = (rows < -n_rows) | (rows >= n_rows)
+    if bad.any():
+        raise IndexError(
+            f"LazyImages: row position {int(rows[bad][0])} is out of range for {n_rows} rows. "
+            f"Expected positions in [-{n_rows}, {n_rows})."
+        )
+    return np.where(rows < 0, rows + n_rows, rows).astype(np.intp)
+
+
+class LazyImages:
+    """Images of one column, decoded only when rows are indexed.
+
+    Returned by :meth:`ImageNormalizer.transform` (and ``fit_transform``) when
+    decoding is lazy; not meant to be built directly. It holds the cells, the
+    fitted decoding settings, the column name and the index labels, and behaves
+    as a read-only float32 array of shape ``(n, height, width, channels)``:
+    indexing rows decodes exactly those rows, with the same result (decoding,
+    standardization, missing-value policy and error messages naming the
+    original row) as the eager ``transform``.
+
+    Attributes
+    ----------
+    is_lazy_block : bool
+        Always True: marks a block decoded batch by batch on indexing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.preprocessing import ImageNormalizer
+    >>> images = [np.zeros((4, 4), dtype=np.uint8)] * 3
+    >>> lazy = ImageNormalizer(size=(2, 2), lazy=True).fit_transform(images)
+    >>> lazy.shape, len(lazy)
+    ((3, 2, 2, 3), 3)
+    >>> lazy[np.array([0, 2])].shape, lazy[1].shape
+    ((2, 2, 2, 3), (2, 2, 3))
+    >>> np.asarray(lazy.take([1, 2])).shape
+    (2, 2, 2, 3)
+    """
+
+    is_lazy_block = True
+
+    def __init__(self, column, decoder):
+        self._column = column
+        self._decoder = decoder
+
+    @property
+    def shape(self):
+        """``(n, height, width, channels)``."""
+        spec = self._decoder.spec
+        return (len(self._column), spec.height, spec.width, spec.channels)
+
+    @property
+    def dtype(self):
+        """Always ``float32``."""
+        return np.dtype("float32")
+
+    @property
+    def ndim(self):
+        """Always 4."""
+        return 4
+
+    @property
+    def nbytes(self):
+        """Size in bytes of the whole array once decoded."""
+        return math.prod(self.shape) * self.dtype.itemsize
+
+    def __len__(self):
+        return len(self._column)
+
+    def __repr__(self):
+        name = self._column.name
+        column = "" if name is None else f", column={format_label(name)}"
+        return f"LazyImages(shape={self.shape}, dtype=float32{column})"
+
+    def _decode(self, rows):
+        spec = self._decoder.spec
+        out = np.empty((len(rows), spec.height, spec.width, spec.channels), dtype=np.float32)
+        _decode_rows(self._decoder, self._column, rows, out)
+        return out
+
+    def __getitem__(self, key):
+        """Decode the selected rows.
+
+        Parameters
+        ----------
+        key : int, slice, list of int, ndarray of int or bool mask of length n
+            The rows to decode.
+
+        Returns
+        -------
+        images : ndarray of shape (k, height, width, channels), dtype float32
+            The decoded rows; for an integer ``key``, one image of shape
+            ``(height, width, channels)``.
+        """
+        n_rows = len(self)
+        if is_int(key):
+            if not -n_rows <= key < n_rows:
+                raise IndexError(
+                    f"LazyImages: row position {key} is out of range for {n_rows} rows. "
+                    f"Expected a position in [-{n_rows}, {n_rows})."
+                )
+            return self._decode(np.array([key % n_rows], dtype=np.intp))[0]
+        return self._decode(_row_positions(key, n_rows))
+
+    def take(self, indices):
+        """Select rows without decoding anything.
+
+        Parameters
+        ----------
+        indices : slice, list of int, ndarray of int or bool mask of length n
+            The rows to keep, in order.
+
+        Returns
+        -------
+        images : LazyImages
+            A lazy block over those rows; its errors still name the original rows.
+        """
+        if is_int(indices):
+            raise TypeError(
+                "LazyImages.take expects a sequence of row positions, a boolean mask or a "
+                f"slice; got the integer {indices!r}. Use take([i]) for one row."
+            )
+        rows = _row_positions(indices, len(self))
+        return LazyImages(self._column.take(rows), self._decoder)
+
+    def __array__(self, dtype=None, copy=None):
+        """Decode every row (so ``np.asarray(images)`` works)."""
+        out = self._decode(np.arange(len(self), dtype=np.intp))
+        if dtype is not None and np.dtype(dtype) != out.dtype:
+            out = out.astype(dtype)
+        return out
+
+
 class ImageNormalizer(TransformerMixin, BaseEstimator):
     """Decode a column of images into a float32 tensor of shape (n, H, W, channels).
 
@@ -148,7 +469,8 @@ class ImageNormalizer(TransformerMixin, BaseEstimator):
     ``channels`` (1: luminance, 3: RGB), resized to ``size`` under the ``resize``
     aspect policy and scaled to ``[0, 1]``. With ``standardize=True`` each
     channel is then centred and scaled with the mean and standard deviation
-    learned in ``fit``.
+    learned in ``fit``. Images are decoded by ``n_jobs`` threads, and either all
+    at once (an array) or lazily, batch by batch (a :class:`LazyImages`).
 
     Parameters
     ----------
@@ -189,6 +511,45 @@ class ImageNormalizer(TransformerMixin, BaseEstimator):
 default="bilinear"
         Pillow resampling filter used for resizing.
 
+    root : str, os.PathLike or None, default=None
+        Directory that every file path must stay inside. When set, relative
+        paths are taken relative to ``root``, every path is resolved with
+        ``os.path.realpath`` (``..`` and symbolic links are followed) and a path
+        that resolves outside the resolved ``root`` raises a ``ValueError``
+        naming the column, the row and the path. ``fit`` checks that ``root``
+        is an existing directory. None: paths are used as given (relative to
+        the working directory) with no such check.
+
+    missing : {"error", "zeros"}, default="error"
+        What a missing cell becomes. Missing cells are None, NaN, ``pd.NA``,
+        ``pd.NaT`` and empty or whitespace-only strings.
+
+        - ``"error"``: a missing cell raises a ``ValueError`` naming the row.
+        - ``"zeros"``: a missing cell becomes an all-zeros image in the output
+          space, i.e. after standardization too (with ``standardize=True`` it
+          stands for the training mean), and is left out of ``mean_`` and
+          ``std_``.
+
+        A path to a file that does not exist is not a missing value: it raises
+        under both policies.
+
+    lazy : bool or "auto", default="auto"
+        Whether ``transform`` and ``fit_transform`` return a :class:`LazyImages`
+        (decoded batch by batch when rows are indexed) instead of an array.
+        ``"auto"``: lazy when every non-missing cell is a file path and the
+        decoded float32 array would take more than ``LAZY_THRESHOLD_BYTES``
+        (512 MiB); arrays, bytes and PIL images are always decoded eagerly
+        then. ``fit`` with ``standardize=True`` decodes every image once either
+        way, keeping only a few in memory at a time.
+
+    n_jobs : int or None, default=None
+        Number of threads that decode images, in ``transform``,
+        ``fit_transform``, ``fit`` with ``standardize=True`` and every lazy
+        batch. None: ``os.cpu_count()``, at most 8; -1: ``os.cpu_count()``;
+        1: no threads. Pillow releases the GIL while it decodes and resizes, so
+        threads speed up the decoding of files and bytes. The output does not
+        depend on ``n_jobs``.
+
     Attributes
     ----------
     n_features_in_ : int
@@ -226,8 +587,26 @@ default="bilinear"
       by 65535, ``bool`` gives 0 and 1, and floats must already lie in
       ``[0, 1]`` (other values raise an error).
 
-    **Missing images are an error**: a None, NaN or ``pd.NA`` cell raises a
-    ``ValueError`` naming the row. Nothing is dropped silently.
+    **Missing images** (None, NaN, ``pd.NA``, ``pd.NaT``, an empty or
+    whitespace-only string) are an error by default: the cell raises a
+    ``ValueError`` naming the row. With ``missing="zeros"`` they become
+    all-zeros output images instead. Rows are never dropped.
+
+    **Root.** With ``root`` set, file paths are confined to that directory (see
+    the parameter). The check is made on the path as resolved just before the
+    file is opened.
+
+    **Lazy output.** A :class:`LazyImages` has ``shape``, ``dtype``, ``ndim``
+    and ``len`` like the array, ``take(rows)`` (select rows without decoding)
+    and ``__getitem__`` (decode rows: an int, a slice, a list or array of
+    positions or a boolean mask); ``np.asarray`` decodes everything. It is
+    picklable. ``transform`` checks every cell (kind, missing values, ``root``)
+    before returning it; decoding errors are raised when the rows are indexed,
+    naming the original row and index label.
+
+    **Threads.** The cells of one call are split among ``n_jobs`` threads;
+    PIL image cells are decoded in the calling thread. When several cells
+    fail, the error of the first failing row is raised, as without threads.
 
     **Modes.** Every Pillow mode is handled: ``"1"``, ``"L"``, ``"P"`` (with or
     without transparency), ``"LA"``, ``"RGB"``, ``"RGBA"``, ``"CMYK"``,
@@ -249,8 +628,9 @@ default="bilinear"
     program sets it to True, Pillow pads truncated non-PNG images instead of
     failing.
 
-    ``fit`` checks the parameters and that every cell is of a supported kind;
-    it decodes the images only when ``standardize=True``, one at a time.
+    ``fit`` checks the parameters and that every cell is of a supported kind
+    (and, with ``root``, inside it); it decodes the images only when
+    ``standardize=True``, a few at a time.
 
     Examples
     --------
@@ -279,6 +659,16 @@ default="bilinear"
     (1,)
     >>> bool(np.isclose(Z.mean(), 0.0, atol=1e-4)), bool(np.isclose(Z.std(), 1.0, atol=1e-4))
     (True, True)
+
+    With ``missing="zeros"`` a missing cell gives an all-zeros image, and with
+    ``lazy=True`` the output is decoded only when rows are indexed:
+
+    >>> lazy = ImageNormalizer(size=(16, 16), missing="zeros", lazy=True)
+    >>> L = lazy.fit_transform([images[0], None])
+    >>> L
+    LazyImages(shape=(2, 16, 16, 3), dtype=float32)
+    >>> float(np.abs(L[1]).max()), L[np.array([0])].shape
+    (0.0, (1, 16, 16, 3))
     """
 
     def __init__(
@@ -291,6 +681,10 @@ default="bilinear"
         standardize=False,
         max_pixels=40_000_000,
         resample="bilinear",
+        root=None,
+        missing="error",
+        lazy="auto",
+        n_jobs=None,
     ):
         self.size = size
         self.channels = channels
@@ -299,6 +693,10 @@ default="bilinear"
         self.standardize = standardize
         self.max_pixels = max_pixels
         self.resample = resample
+        self.root = root
+        self.missing = missing
+        self.lazy = lazy
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ #
     # Validation
@@ -396,6 +794,56 @@ default="bilinear"
             )
         return self.mean_.astype(np.float32), self.std_.astype(np.float32)
 
+    def _decoder(self):
+        """Validate every parameter and return the decoding settings (without statistics)."""
+        spec = self._decode_spec()
+        if not isinstance(self.missing, str) or self.missing not in _MISSING_POLICIES:
+            raise ValueError(
+                f"ImageNormalizer: missing must be one of {_MISSING_POLICIES}; got "
+                f"{self.missing!r}."
+            )
+        lazy = self.lazy
+        if not (isinstance(lazy, (bool, np.bool_)) or (isinstance(lazy, str) and lazy == "auto")):
+            raise ValueError(f"ImageNormalizer: lazy must be True, False or 'auto'; got {lazy!r}.")
+        n_jobs = self.n_jobs
+        if n_jobs is not None and not (is_int(n_jobs) and (n_jobs >= 1 or n_jobs == -1)):
+            raise ValueError(
+                "ImageNormalizer: n_jobs must be a positive integer, -1 (all CPUs) or None "
+                f"(os.cpu_count(), at most {_MAX_DEFAULT_THREADS}); got {n_jobs!r}."
+            )
+        root = None if self.root is None else check_root(self.root)
+        return _Decoder(
+            spec=spec,
+            missing=self.missing,
+            root=root,
+            shown_root=None if root is None else os.fspath(self.root),
+            n_jobs=None if n_jobs is None else int(n_jobs),
+        )
+
+    def _is_lazy(self, column, spec):
+        """Whether to return a :class:`LazyImages` for ``column``."""
+        if not isinstance(self.lazy, str):
+            return bool(self.lazy)
+        nbytes = len(column) * spec.height * spec.width * spec.channels * 4
+        if nbytes <= LAZY_THRESHOLD_BYTES:
+            return False
+        return all(
+            isinstance(cell, (str, os.PathLike)) or is_missing(cell) for cell in column.cells
+        )
+
+    @staticmethod
+    def _lazy_output(column, decoder):
+        # Hold a copy of the list of cells (not of the images), so that later changes to
+        # the caller's container do not change the output. A numeric stack is referenced.
+        cells = column.cells
+        if isinstance(cells, (list, tuple)):
+            cells = list(cells)
+        elif cells.dtype == object:
+            cells = cells.copy()
+        return LazyImages(
+            _Column(cells, column.name, column.index, None, column.positions), decoder
+        )
+
     # ------------------------------------------------------------------ #
     # Fitting and transforming
     # ------------------------------------------------------------------ #
@@ -404,6 +852,15 @@ default="bilinear"
         for attribute in ("mean_", "std_"):
             if hasattr(self, attribute):
                 delattr(self, attribute)
+
+    def _learn_moments(self, moments, column):
+        if moments.count == 0:
+            where = f"column {format_label(column.name)}" if column.name is not None else "input"
+            raise ValueError(
+                f"ImageNormalizer: {where}: every row is missing, so mean_ and std_ cannot be "
+                "learned. Expected at least one image when standardize=True."
+            )
+        self.mean_, self.std_ = moments.finish()
 
     def fit(self, X, y=None):
         """Check the parameters and the input; learn per-channel statistics if asked.
@@ -423,23 +880,30 @@ default="bilinear"
         self : ImageNormalizer
             The fitted transformer.
         """
-        spec = self._decode_spec()
+        decoder = self._decoder()
         column = self._column(X, reset=True)
         self._reset()
-        if not self.standardize:
-            for position, cell in enumerate(column.cells):
-                check_cell(cell, column.where(position))
-            return self
-        moments = _RunningMoments(spec.channels)
-        buffer = np.empty((spec.height, spec.width, spec.channels), dtype=np.float32)
-        for position, cell in enumerate(column.cells):
-            decode_into(cell, spec, buffer, column.where(position))
-            moments.update(buffer)
-        self.mean_, self.std_ = moments.finish()
+        self._fit_column(decoder, column)
         return self
 
+    def _fit_column(self, decoder, column):
+        if not self.standardize:
+            for k, cell in enumerate(column.cells):
+                decoder.check(cell, column.where(k))
+            return
+        spec = decoder.spec
+        moments = _RunningMoments(spec.channels)
+        chunk = _FIT_CHUNK_PER_THREAD * _n_threads(decoder.n_jobs)
+        buffer = np.empty((min(chunk, len(column)), *self._image_shape(spec)), dtype=np.float32)
+        for start in range(0, len(column), chunk):
+            rows = np.arange(start, min(start + chunk, len(column)))
+            present = _decode_rows(decoder, column, rows, buffer[: len(rows)])
+            for j in np.flatnonzero(present):
+                moments.update(buffer[j])
+        self._learn_moments(moments, column)
+
     def fit_transform(self, X, y=None):
-        """Fit to ``X`` and return it transformed, decoding each image once.
+        """Fit to ``X`` and return it transformed, decoding each image once when eager.
 
         Parameters
         ----------
@@ -451,25 +915,36 @@ default="bilinear"
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, height, width, channels), dtype float32
-            The decoded images.
+        X_out : ndarray of shape (n_samples, height, width, channels), dtype float32, \
+or LazyImages
+            The decoded images, or a :class:`LazyImages` when decoding is lazy
+            (see ``lazy``).
         """
-        spec = self._decode_spec()
+        decoder = self._decoder()
         column = self._column(X, reset=True)
         self._reset()
-        out = self._allocate(len(column), spec)
-        moments = _RunningMoments(spec.channels) if self.standardize else None
-        for position, cell in enumerate(column.cells):
-            decode_into(cell, spec, out[position], column.where(position))
-            if moments is not None:
-                moments.update(out[position])
-        if moments is not None:
-            self.mean_, self.std_ = moments.finish()
-            self._standardize(out, self._check_standardization(spec))
+        if self._is_lazy(column, decoder.spec):
+            self._fit_column(decoder, column)
+            return self._lazy_output(column, self._fitted_decoder(decoder))
+        out = self._allocate(len(column), decoder.spec)
+        present = _decode_rows(decoder, column, np.arange(len(column)), out)
+        if self.standardize:
+            moments = _RunningMoments(decoder.spec.channels)
+            for k in np.flatnonzero(present):
+                moments.update(out[k])
+            self._learn_moments(moments, column)
+            mean, std = self._check_standardization(decoder.spec)
+            if present.all():
+                out -= mean
+                out /= std
+            else:  # missing rows stay zeros in the output space
+                for k in np.flatnonzero(present):
+                    out[k] -= mean
+                    out[k] /= std
         return out
 
     def transform(self, X):
-        """Decode, resize and scale every image.
+        """Decode, resize and scale every image (or return them lazily).
 
         Parameters
         ----------
@@ -478,30 +953,35 @@ default="bilinear"
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, height, width, channels), dtype float32
+        X_out : ndarray of shape (n_samples, height, width, channels), dtype float32, \
+or LazyImages
             Images in ``[0, 1]``, or standardized per channel when
-            ``standardize=True``.
+            ``standardize=True``. A :class:`LazyImages` when decoding is lazy
+            (see ``lazy``): every cell is checked now, and decoded when its row
+            is indexed.
         """
         check_is_fitted(self)
-        spec = self._decode_spec()
-        stats = self._check_standardization(spec)
+        decoder = self._fitted_decoder(self._decoder())
         column = self._column(X, reset=False)
-        out = self._allocate(len(column), spec)
-        for position, cell in enumerate(column.cells):
-            decode_into(cell, spec, out[position], column.where(position))
-        if stats is not None:
-            self._standardize(out, stats)
+        if self._is_lazy(column, decoder.spec):
+            for k, cell in enumerate(column.cells):
+                decoder.check(cell, column.where(k))
+            return self._lazy_output(column, decoder)
+        out = self._allocate(len(column), decoder.spec)
+        _decode_rows(decoder, column, np.arange(len(column)), out)
         return out
 
-    @staticmethod
-    def _allocate(n_images, spec):
-        return np.empty((n_images, spec.height, spec.width, spec.channels), dtype=np.float32)
+    def _fitted_decoder(self, decoder):
+        stats = self._check_standardization(decoder.spec)
+        return decoder if stats is None else decoder.with_stats(*stats)
 
     @staticmethod
-    def _standardize(out, stats):
-        mean, std = stats
-        out -= mean
-        out /= std
+    def _image_shape(spec):
+        return (spec.height, spec.width, spec.channels)
+
+    @classmethod
+    def _allocate(cls, n_images, spec):
+        return np.empty((n_images, *cls._image_shape(spec)), dtype=np.float32)
 
     def get_block_info(self):
         """Describe the encoded block for building the network input.
@@ -526,7 +1006,8 @@ default="bilinear"
         tags.input_tags.one_d_array = True
         tags.input_tags.three_d_array = True
         tags.input_tags.string = True
-        tags.input_tags.allow_nan = False
+        # NaN cells are missing images: an error unless missing="zeros".
+        tags.input_tags.allow_nan = self.missing == "zeros"
         # The output is always float32.
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags

@@ -17,7 +17,10 @@ Safety rules applied to file paths and encoded bytes:
   ``width * height`` exceeds ``max_pixels`` is refused before any pixel is
   decoded;
 * Pillow's decompression-bomb guard stays on, and its warning is turned into an
-  error locally (never globally);
+  error locally (never globally): the warning filter is changed only inside a
+  module lock held around the Pillow calls that can emit it (``Image.open``,
+  which reads only the header, and the loading of formats whose size is known
+  only once loaded), so several threads may decode at once;
 * pixels are decoded inside ``try`` (``ImageFile.LOAD_TRUNCATED_IMAGES`` is not
   changed), and a PNG must end with a complete ``IEND`` chunk, because Pillow
   decodes a PNG cut after its last pixel data without complaint;
@@ -30,6 +33,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -39,7 +43,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ._messages import describe_value
 
-__all__ = ["RESAMPLE", "DecodeSpec", "check_cell", "decode_into"]
+__all__ = ["RESAMPLE", "DecodeSpec", "check_cell", "decode_into", "is_missing"]
 
 #: Names accepted by ``ImageNormalizer(resample=...)``.
 RESAMPLE = {
@@ -60,6 +64,11 @@ _EXIF_ORIENTATION = 0x0112
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 _UINT16_MAX = np.float32(65535.0)
 _INT32_MAX = 2**31 - 1
+# Formats whose pixel size is fixed by the header: loading them never meets Pillow's
+# decompression-bomb check again, so they are loaded outside the guard lock.
+_HEADER_SIZED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "TIFF", "BMP", "PPM"})
+# Serialises the code that changes the warning filters (see _pillow).
+_BOMB_GUARD_LOCK = threading.RLock()
 _EXPECTED_CELL = (
     "Expected a file path (str or pathlib.Path), encoded image bytes, a PIL.Image.Image, "
     "or a NumPy array of shape (H, W) or (H, W, C) with C in 1, 3, 4"
@@ -93,16 +102,36 @@ def _is_missing(cell):
     return False
 
 
+def _is_blank_path(cell):
+    return isinstance(cell, str) and not cell.strip()
+
+
+def is_missing(cell):
+    """Whether a cell stands for a missing image.
+
+    Missing: None, NaN, ``pd.NA``, ``pd.NaT``, and an empty or whitespace-only
+    string path.
+    """
+    return _is_blank_path(cell) or _is_missing(cell)
+
+
 def check_cell(cell, where):
     """Return the kind of ``cell``: ``"path"``, ``"bytes"``, ``"pil"`` or ``"array"``.
 
     Raises
     ------
     ValueError
-        If the cell is missing (None / NaN / ``pd.NA``).
+        If the cell is missing (None / NaN / ``pd.NA`` / an empty or
+        whitespace-only string).
     TypeError
         If the cell is of no supported kind.
     """
+    if _is_blank_path(cell):
+        raise ValueError(
+            f"{where} holds an empty path ({describe_value(cell)}), which stands for a missing "
+            "image. Missing images are an error: drop or fill these rows before "
+            "ImageNormalizer, or pass missing='zeros'."
+        )
     if isinstance(cell, (str, os.PathLike)):
         return "path"
     if isinstance(cell, (bytes, bytearray, memoryview)):
@@ -227,28 +256,37 @@ def _allowed_formats():
     return [name for name in Image.OPEN if name not in _REFUSED_FORMATS]
 
 
-def _pillow(action, where, source, failure):
+def _pillow(action, where, source, failure, *, bomb_guard=False):
     """Run a Pillow call, turning its exceptions into a ValueError that names the cell.
 
-    ``failure`` describes what went wrong for ordinary decoding errors.
+    ``failure`` describes what went wrong for ordinary decoding errors. With
+    ``bomb_guard=True`` Pillow's ``DecompressionBombWarning`` is raised as an
+    error. The warning filters are process-wide, so that is done under a lock:
+    only the calls that can emit the warning pass ``bomb_guard=True``.
     """
-    with warnings.catch_warnings():
+    if not bomb_guard:
+        return _pillow_call(action, where, source, failure)
+    with _BOMB_GUARD_LOCK, warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            return action()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ValueError(
-                f"{where}: {source} was refused by Pillow's decompression-bomb guard "
-                f"({str(exc).rstrip('.')}). "
-                f"Expected an image of at most PIL.Image.MAX_IMAGE_PIXELS="
-                f"{Image.MAX_IMAGE_PIXELS} pixels."
-            ) from exc
-        except MemoryError:
-            raise
-        except Exception as exc:
-            raise ValueError(
-                f"{where}: {source} {failure} ({type(exc).__name__}: {str(exc).rstrip('.')})."
-            ) from exc
+        return _pillow_call(action, where, source, failure)
+
+
+def _pillow_call(action, where, source, failure):
+    try:
+        return action()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValueError(
+            f"{where}: {source} was refused by Pillow's decompression-bomb guard "
+            f"({str(exc).rstrip('.')}). "
+            f"Expected an image of at most PIL.Image.MAX_IMAGE_PIXELS="
+            f"{Image.MAX_IMAGE_PIXELS} pixels."
+        ) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise ValueError(
+            f"{where}: {source} {failure} ({type(exc).__name__}: {str(exc).rstrip('.')})."
+        ) from exc
 
 
 def _png_is_complete(fh):
@@ -306,6 +344,7 @@ def _decode_stream(fh, spec, out, where, source, *, from_bytes):
             where,
             source,
             "could not be opened as an image",
+            bomb_guard=True,
         )
     except ValueError as exc:
         if isinstance(exc.__cause__, UnidentifiedImageError):
@@ -317,7 +356,8 @@ def _decode_stream(fh, spec, out, where, source, *, from_bytes):
         raise
     _check_pixels(img.size, spec, where, source)
     _pillow(lambda: _draft_jpeg(img, spec), where, source, "could not be decoded")
-    _pillow(img.load, where, source, "is corrupt or truncated")
+    guard = img.format not in _HEADER_SIZED_FORMATS
+    _pillow(img.load, where, source, "is corrupt or truncated", bomb_guard=guard)
     if img.format == "PNG" and not _png_is_complete(fh):
         raise ValueError(
             f"{where}: {source} is truncated: the PNG data ends before its final IEND "
@@ -341,7 +381,7 @@ def _decode_pil_object(img, spec, out, where):
         finally:
             img.seek(frame)
 
-    img = _pillow(first_frame, where, source, "could not be loaded")
+    img = _pillow(first_frame, where, source, "could not be loaded", bomb_guard=True)
     _render_pil(img, spec, out, where, source)
 
 

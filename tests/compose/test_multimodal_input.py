@@ -61,6 +61,7 @@ def test_specs_describe_each_block(table):
         (5,),
         "int32",
         vocabulary_size=pre.named_transformers_["text"].vocabulary_size_,
+        presence=True,
     )
     assert specs["image"].kind == "image" and specs["image"].shape == (8, 8, 3)
     assert specs["numbers"].kind == "tabular" and specs["numbers"].shape == (2,)
@@ -187,4 +188,4 @@ def test_blocks_container():
     with pytest.raises(ValueError, match="vocabulary_size"):
         BlockSpec("t", "text", (2,), "int32")
     with pytest.raises(ValueError, match="kind"):
-        BlockSpec("t", "audio", (2,), "float32")
+        BlockSpec("t", "video", (2,), "float32")

@@ -77,7 +77,62 @@ def test_single_block_needs_no_fusion_layer():
 
 def test_unknown_kind_is_refused():
     class Odd:
-        name, kind, shape, dtype = "x", "audio", (3,), "float32"
+        name, kind, shape, dtype = "x", "video", (3,), "float32"
 
     with pytest.raises(ValueError, match="no encoder"):
         build_fused_network([Odd()], n_outputs=1, output_activation="sigmoid")
+
+
+def test_presence_input_zeroes_a_missing_block():
+    specs = [
+        BlockSpec("image", "image", (8, 8, 1), "float32", presence=True),
+        BlockSpec("tabular", "tabular", (2,), "float32"),
+    ]
+    model = build_fused_network(specs, n_outputs=1, output_activation="sigmoid", **SIZES)
+    assert [t.name for t in model.inputs] == ["image", "image_present", "tabular"]
+    rng = np.random.RandomState(0)
+    tab = rng.rand(4, 2).astype("float32")
+    absent = np.zeros((4, 1), "float32")
+
+    def predict(images, present):
+        return np.asarray(model({"image": images, "image_present": present, "tabular": tab}))
+
+    # an absent block contributes nothing: its content does not change the output
+    a = predict(rng.rand(4, 8, 8, 1).astype("float32"), absent)
+    b = predict(rng.rand(4, 8, 8, 1).astype("float32"), absent)
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+    c = predict(rng.rand(4, 8, 8, 1).astype("float32"), np.ones((4, 1), "float32"))
+    assert not np.allclose(a, c)
+
+
+def test_modality_dropout_only_while_training():
+    from skmm.network._layers import ModalityDropout
+
+    layer = ModalityDropout(0.5, seed=0)
+    ones = np.ones((1000, 1), "float32")
+    np.testing.assert_array_equal(np.asarray(layer(ones, training=False)), ones)
+    dropped = np.asarray(layer(ones, training=True))
+    assert set(np.unique(dropped)) == {0.0, 1.0}
+    assert 0.4 < dropped.mean() < 0.6
+    again = ModalityDropout.from_config(layer.get_config())
+    assert again.rate == 0.5
+
+
+def test_audio_encoder_and_presence_suffix_agree_with_compose():
+    from skmm.compose import PRESENCE_SUFFIX
+    from skmm.network import _assembly
+
+    assert _assembly.PRESENCE_SUFFIX == PRESENCE_SUFFIX
+    spec = BlockSpec("speech", "audio", (20, 8), "float32", presence=True)
+    model = build_fused_network(
+        [spec],
+        n_outputs=2,
+        output_activation="softmax",
+        audio_filters=(4, 8),
+        hidden_units=(8,),
+        modality_dropout=0.3,
+    )
+    kinds = {type(layer).__name__ for layer in model.layers}
+    assert {"Conv1D", "MaxPooling1D", "GlobalAveragePooling1D", "ModalityDropout"} <= kinds
+    out = model({"speech": np.zeros((3, 20, 8), "float32"), "speech_present": np.ones((3, 1))})
+    assert tuple(out.shape) == (3, 2)

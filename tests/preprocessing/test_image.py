@@ -513,6 +513,15 @@ def test_bad_containers():
         {"standardize": "yes"},
         {"max_pixels": 0},
         {"resample": "cubic"},
+        {"missing": "drop"},
+        {"missing": None},
+        {"lazy": "yes"},
+        {"lazy": None},
+        {"n_jobs": 0},
+        {"n_jobs": -2},
+        {"n_jobs": 1.5},
+        {"root": 42},
+        {"root": "/definitely/not/a/dir/for/skmm"},
     ],
 )
 def test_invalid_params_raise_in_fit(params):
@@ -520,6 +529,163 @@ def test_invalid_params_raise_in_fit(params):
     assert est.get_params()[next(iter(params))] == next(iter(params.values()))
     with pytest.raises(ValueError, match=next(iter(params))):
         est.fit([GRAY8])
+
+
+def test_bomb_guard_with_threads_leaves_no_filter(tmp_path, monkeypatch):
+    good = _save(Image.new("L", (10, 10)), tmp_path / "good.png")
+    bomb = _save(Image.new("L", (100, 100)), tmp_path / "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 6_000)  # bomb.png only warns in Pillow
+    X = pd.Series([good] * 5 + [bomb] + [good] * 5 + [bomb], name="photo")
+    before = list(warnings.filters)
+    with pytest.raises(ValueError, match=r"column 'photo', row 5\b.*decompression-bomb"):
+        ImageNormalizer(size=(8, 8), max_pixels=None, n_jobs=4).fit_transform(X)
+    assert warnings.filters == before
+    out = ImageNormalizer(size=(8, 8), n_jobs=4).fit_transform([good] * 8)
+    assert out.shape == (8, 8, 8, 3)
+    assert warnings.filters == before
+
+
+# --------------------------------------------------------------------------- #
+# Root directory
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture
+def rooted(tmp_path):
+    """A root directory holding one image, and an image outside it."""
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    inside = _save(Image.fromarray(RGB8), root / "sub" / "in.png")
+    outside = _save(Image.fromarray(RGB8), tmp_path / "out.png")
+    return root, inside, outside
+
+
+def _outside_root(cell, root, **params):
+    X = pd.Series([RGB8, cell, RGB8], index=["a", "b", "c"], name="photo")
+    with pytest.raises(ValueError) as info:
+        ImageNormalizer(size=(8, 8), root=root, **params).fit_transform(X)
+    message = str(info.value)
+    for part in ("column 'photo'", "row 1", "index label 'b'", repr(str(cell)), "outside root"):
+        assert part in message, f"{part!r} not in {message!r}"
+    assert repr(str(root)) in message
+    return message
+
+
+def test_root_accepts_relative_and_absolute_paths_inside(rooted):
+    root, inside, _ = rooted
+    expected = RGB8.astype(np.float32) / 255
+    cells = ["sub/in.png", inside, str(inside), "sub/../sub/in.png", RGB8]
+    out = ImageNormalizer(size=(8, 8), root=root).fit_transform(cells)
+    for image in out:
+        np.testing.assert_array_equal(image, expected)
+    # A root given through a symbolic link is resolved too.
+    link = root.parent / "root_link"
+    link.symlink_to(root, target_is_directory=True)
+    out = ImageNormalizer(size=(8, 8), root=str(link)).fit_transform([str(link / "sub/in.png")])
+    np.testing.assert_array_equal(out[0], expected)
+
+
+def test_root_refuses_parent_escape(rooted):
+    root, _, _ = rooted
+    message = _outside_root("../out.png", root)
+    assert str(root.parent / "out.png") in message  # the resolved path is named
+    _outside_root("sub/../../out.png", root)
+
+
+def test_root_refuses_absolute_path_elsewhere(rooted):
+    root, _, outside = rooted
+    _outside_root(str(outside), root)
+    _outside_root("/etc/passwd", root)
+    # A sibling whose name starts with the root's name is outside too.
+    sibling = root.parent / "root2"
+    sibling.mkdir()
+    _outside_root(str(_save(Image.fromarray(RGB8), sibling / "x.png")), root)
+
+
+def test_root_refuses_symlink_pointing_outside(rooted):
+    root, inside, outside = rooted
+    (root / "escape.png").symlink_to(outside)
+    _outside_root("escape.png", root)
+    (root / "escape_dir").symlink_to(outside.parent, target_is_directory=True)
+    _outside_root("escape_dir/out.png", root)
+    # A symbolic link that stays inside root is fine.
+    (root / "alias.png").symlink_to(inside)
+    out = ImageNormalizer(size=(8, 8), root=root).fit_transform(["alias.png"])
+    np.testing.assert_array_equal(out[0], RGB8.astype(np.float32) / 255)
+
+
+def test_root_is_checked_in_fit_without_decoding(rooted):
+    root, _, outside = rooted
+    with pytest.raises(ValueError, match="row 0.*outside root"):
+        ImageNormalizer(size=(8, 8), root=root).fit([str(outside)])
+
+
+def test_root_missing_file_inside_root(rooted):
+    root, _, _ = rooted
+    _raises_at("sub/nope.png", ["not found", str(root / "sub" / "nope.png")], root=root)
+
+
+def test_root_must_be_an_existing_directory(rooted):
+    root, inside, _ = rooted
+    with pytest.raises(ValueError, match="root must be an existing directory.*does not exist"):
+        ImageNormalizer(root=root / "nope").fit([RGB8])
+    with pytest.raises(ValueError, match="root must be an existing directory.*not a directory"):
+        ImageNormalizer(root=inside).fit([RGB8])
+    with pytest.raises(ValueError, match="root must be"):
+        ImageNormalizer(root="").fit([RGB8])
+
+
+# --------------------------------------------------------------------------- #
+# Missing values
+# --------------------------------------------------------------------------- #
+
+
+def test_blank_paths_are_missing_under_error_policy():
+    for cell in ("", "   ", "\t\n"):
+        _raises_at(cell, ["empty path", "missing", "missing='zeros'"])
+
+
+def test_missing_error_message_is_kept():
+    message = _raises_at(None, ["is missing (None)"])
+    assert "Missing images are an error: drop or fill these rows before ImageNormalizer." in message
+
+
+def test_missing_zeros_fills_zero_images(rgb_png):
+    expected = RGB8.astype(np.float32) / 255
+    cells = [str(rgb_png), None, np.nan, pd.NA, "", "  ", RGB8, pd.NaT]
+    X = pd.Series(cells, name="photo", dtype=object)
+    est = ImageNormalizer(size=(8, 8), missing="zeros")
+    out = est.fit_transform(X)
+    assert out.shape == (8, 8, 8, 3)
+    np.testing.assert_array_equal(out[0], expected)
+    np.testing.assert_array_equal(out[6], expected)
+    for k in (1, 2, 3, 4, 5, 7):
+        assert not out[k].any()
+    np.testing.assert_array_equal(est.transform(X), out)
+    all_missing = ImageNormalizer(size=(4, 4), missing="zeros").fit_transform([None, ""])
+    assert all_missing.shape == (2, 4, 4, 3) and not all_missing.any()
+
+
+def test_missing_zeros_with_standardize(rgb_png):
+    images = [np.full((8, 8, 3), v, dtype=np.uint8) for v in (10, 200)] + [str(rgb_png)]
+    X = pd.Series([images[0], None, images[1], "", images[2]], name="photo", dtype=object)
+    est = ImageNormalizer(size=(8, 8), standardize=True, missing="zeros")
+    out = est.fit_transform(X)
+    reference = ImageNormalizer(size=(8, 8), standardize=True).fit(images)
+    np.testing.assert_array_equal(est.mean_, reference.mean_)
+    np.testing.assert_array_equal(est.std_, reference.std_)
+    # Missing rows are zeros in the output space, i.e. after standardization.
+    assert not out[1].any() and not out[3].any()
+    np.testing.assert_array_equal(out[[0, 2, 4]], reference.transform(images))
+    np.testing.assert_array_equal(clone(est).fit(X).transform(X), out)
+    with pytest.raises(ValueError, match="column 'photo'.*every row is missing"):
+        clone(est).fit(pd.Series([None, ""], name="photo"))
+
+
+def test_missing_file_is_an_error_under_both_policies(tmp_path):
+    missing = tmp_path / "nope.png"
+    for policy in ("error", "zeros"):
+        _raises_at(str(missing), ["not found", str(missing)], missing=policy)
 
 
 # --------------------------------------------------------------------------- #
@@ -567,6 +733,7 @@ def test_tags():
     assert tags.input_tags.one_d_array and tags.input_tags.string
     assert not tags.input_tags.two_d_array and not tags.input_tags.allow_nan
     assert tags.transformer_tags.preserves_dtype == ["float32"]
+    assert ImageNormalizer(missing="zeros").__sklearn_tags__().input_tags.allow_nan
 
 
 def test_data_free_sklearn_checks():

@@ -1,0 +1,1001 @@
+"""Turn a column of audio clips (paths, bytes, arrays) into log-mel spectrogram frames."""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import numbers
+import os
+import stat
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.fft import rfft
+from scipy.signal import firwin, resample_poly
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ._messages import describe_value, format_label, is_int
+
+__all__ = ["AudioFeaturizer"]
+
+_NAME = "AudioFeaturizer"
+_CROPS = ("start", "center")
+_MISSING = ("error", "zeros")
+_STD_FLOOR = 1e-6
+#: Added to the mel energies before the logarithm.
+_LOG_OFFSET = 1e-6
+#: Complex STFT values computed per batch of clips (bounds the working memory).
+_BATCH_BINS = 2**22
+_EXPECTED_CELL = (
+    "Expected a file path (str or pathlib.Path), the encoded bytes of an audio file, a "
+    "(samples, sample_rate) tuple, or a NumPy array of samples of shape (n_samples,) or "
+    "(n_samples, n_channels)"
+)
+_INSTALL_HINT = (
+    f"{_NAME} needs the optional dependency 'soundfile' (with libsndfile) to decode audio "
+    'files and bytes. Install it with: pip install "skmm[audio]"'
+)
+
+
+# --------------------------------------------------------------------------- #
+# Input column
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One column of audio cells plus what is needed to name a cell in messages."""
+
+    cells: Any
+    name: Any
+    index: pd.Index | None
+    feature_names: np.ndarray | None
+
+    def __len__(self):
+        return len(self.cells)
+
+    def where(self, position):
+        column = f"column {format_label(self.name)}" if self.name is not None else "input"
+        row = f"row {position}"
+        if self.index is not None:
+            row += f" (index label {format_label(self.index[position])})"
+        return f"{_NAME}: {column}, {row}"
+
+
+def _as_column(X):
+    """Return a :class:`_Column` for any accepted input container."""
+    if isinstance(X, (str, bytes, bytearray, os.PathLike)):
+        raise TypeError(
+            f"{_NAME} expects a column of audio clips; got a single {type(X).__name__} "
+            "object. Wrap it in a list to transform one clip, e.g. [path]."
+        )
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"{_NAME} reads exactly one audio column, but got a DataFrame with "
+                f"{X.shape[1]} columns {list(X.columns)!r}. Select one column, e.g. "
+                "X['audio'] or X[['audio']]."
+            )
+        column = X.columns[0]
+        feature_names = np.asarray([column], dtype=object) if isinstance(column, str) else None
+        return _Column(X.iloc[:, 0].tolist(), column, X.index, feature_names)
+    if isinstance(X, pd.Series):
+        return _Column(X.tolist(), X.name, X.index, None)
+    if isinstance(X, (list, tuple)):
+        return _Column(X, None, None, None)
+    if isinstance(X, np.ndarray):
+        return _Column(_array_cells(X), None, None, None)
+    raise TypeError(
+        f"{_NAME} expects a column of audio clips: a pandas Series, a one-column DataFrame, "
+        "a list or tuple, or a 1-D object array; got "
+        f"{type(X).__module__}.{type(X).__qualname__}."
+    )
+
+
+def _array_cells(X):
+    if X.ndim == 0:
+        raise TypeError(f"{_NAME} expects a column of audio clips; got a 0-d array.")
+    if X.dtype.kind in "biufc":
+        if X.ndim == 1:
+            raise TypeError(
+                f"{_NAME} got a 1-D numeric array of dtype {X.dtype} and shape {X.shape}, "
+                "which looks like the samples of one clip, not a column of clips. Wrap it "
+                "in a list, e.g. [samples] or [(samples, sample_rate)]."
+            )
+        raise ValueError(
+            f"{_NAME} got a {X.ndim}-D numeric array of shape {X.shape}, which is ambiguous: "
+            "it could be one multi-channel clip or a table of numbers. Pass a list of clips, "
+            "e.g. list(X) for one clip per row, or a 1-D object array."
+        )
+    if X.ndim == 1:
+        return X.tolist()
+    if X.ndim == 2 and X.shape[1] == 1:
+        return X[:, 0].tolist()
+    raise ValueError(
+        f"{_NAME} expects a single column of audio clips, but got a {X.dtype} array of "
+        f"shape {X.shape}. Pass one column, e.g. X[:, 0]."
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Parameters
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class _Config:
+    """Validated parameters and the quantities derived from them."""
+
+    sample_rate: int
+    n_samples: int
+    crop: str
+    frame_len: int
+    hop_len: int
+    n_fft: int
+    n_frames: int
+    n_mels: int
+    window: np.ndarray
+    filterbank: np.ndarray
+    missing_zeros: bool
+    max_duration: float | None
+
+    @property
+    def batch_size(self):
+        return max(1, _BATCH_BINS // (self.n_frames * (self.n_fft // 2 + 1)))
+
+
+def _is_real(value):
+    """True for a finite real number that is not a bool."""
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool | np.bool_)
+        and math.isfinite(value)
+    )
+
+
+def _hz_to_mel(hz):
+    """HTK mel scale."""
+    return 2595.0 * np.log10(1.0 + np.asarray(hz, dtype=np.float64) / 700.0)
+
+
+def _mel_to_hz(mel):
+    return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
+
+
+def _mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax):
+    """Triangular filters on the HTK mel scale, shape (n_fft // 2 + 1, n_mels), peak 1."""
+    edges = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    freqs = np.arange(n_fft // 2 + 1, dtype=np.float64) * (sample_rate / n_fft)
+    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
+    rising = (freqs[:, None] - lower) / (center - lower)
+    falling = (upper - freqs[:, None]) / (upper - center)
+    return np.maximum(0.0, np.minimum(rising, falling))
+
+
+def _hann(length):
+    """Periodic Hann window (the usual choice for spectral analysis)."""
+    return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(length) / length)
+
+
+# --------------------------------------------------------------------------- #
+# Cells
+# --------------------------------------------------------------------------- #
+
+
+def _is_missing(cell):
+    """Whether a cell stands for a missing clip (None, NaN, ``pd.NA``, ``pd.NaT``, "")."""
+    if cell is None or cell is pd.NA or cell is pd.NaT:
+        return True
+    if isinstance(cell, (float, np.floating)):
+        return bool(np.isnan(cell))
+    if isinstance(cell, str):
+        return not cell.strip()
+    return False
+
+
+def _cell_kind(cell, where, missing_zeros):
+    """Return ``"missing"``, ``"path"``, ``"bytes"``, ``"tuple"`` or ``"array"``."""
+    if _is_missing(cell):
+        if missing_zeros:
+            return "missing"
+        raise ValueError(
+            f"{where} is missing ({describe_value(cell)}). Missing clips are an error with "
+            "missing='error': drop or fill these rows, or set missing='zeros' to turn them "
+            "into all-zero features."
+        )
+    if isinstance(cell, (str, os.PathLike)):
+        return "path"
+    if isinstance(cell, (bytes, bytearray, memoryview)):
+        return "bytes"
+    if isinstance(cell, tuple):
+        if len(cell) != 2:
+            raise TypeError(
+                f"{where} holds a tuple of length {len(cell)}. A tuple cell must be "
+                "(samples, sample_rate)."
+            )
+        return "tuple"
+    if isinstance(cell, np.ndarray):
+        return "array"
+    hint = ""
+    if isinstance(cell, numbers.Number):
+        hint = (
+            " A column of numbers looks like the samples of one clip: wrap the clip in a "
+            "list, e.g. [np.asarray(samples)] or [(samples, sample_rate)]."
+        )
+    raise TypeError(
+        f"{where} holds a value of type {type(cell).__name__} ({describe_value(cell)}). "
+        f"{_EXPECTED_CELL}.{hint}"
+    )
+
+
+def _soundfile():
+    """Import soundfile on first use; a clear ImportError when it is not installed."""
+    try:
+        import soundfile
+    except (ImportError, OSError) as exc:  # OSError: libsndfile itself is missing
+        raise ImportError(f"{_INSTALL_HINT} ({type(exc).__name__}: {exc}).") from exc
+    return soundfile
+
+
+def _decode_cell(cell, kind, cfg, where):
+    """Decode one non-missing cell into mono float32 samples at ``cfg.sample_rate``."""
+    if kind == "path":
+        samples, rate, source = _decode_path(cell, cfg, where)
+    elif kind == "bytes":
+        data = bytes(cell)
+        if not data:
+            raise ValueError(
+                f"{where} holds empty bytes (0 bytes). Expected the encoded contents of an "
+                "audio file (WAV, FLAC, OGG, ...)."
+            )
+        source = f"the encoded audio bytes ({len(data)} bytes)"
+        hint = " Bytes cells are read as encoded audio contents, not as a file path."
+        samples, rate = _decode_stream(io.BytesIO(data), cfg, where, source, hint)
+    elif kind == "tuple":
+        array, rate = cell
+        source = "the (samples, sample_rate) tuple"
+        rate = _tuple_rate(rate, where)
+        samples = _to_mono_float(array, where, source)
+    else:
+        source = "the sample array"
+        rate = cfg.sample_rate
+        samples = _to_mono_float(cell, where, source)
+    if rate != cfg.sample_rate:
+        g = math.gcd(rate, cfg.sample_rate)
+        up, down = cfg.sample_rate // g, rate // g
+        samples = resample_poly(samples, up, down, window=_resampling_filter(up, down))
+        samples = samples.astype(np.float32, copy=False)
+    return samples
+
+
+@functools.lru_cache(maxsize=16)
+def _resampling_filter(up, down):
+    """The low-pass filter :func:`scipy.signal.resample_poly` designs by default.
+
+    Designed once per ratio instead of once per clip (``resample_poly`` copies it).
+    """
+    max_rate = max(up, down)
+    taps = firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
+    taps = taps.astype(np.float32)
+    taps.setflags(write=False)
+    return taps
+
+
+def _tuple_rate(rate, where):
+    if not _is_real(rate) or rate <= 0 or rate != int(rate):
+        raise ValueError(
+            f"{where}: the (samples, sample_rate) tuple has sample rate {describe_value(rate)}. "
+            "Expected a positive whole number of Hz, e.g. 16000."
+        )
+    return int(rate)
+
+
+def _to_mono_float(array, where, source):
+    """Scale samples to float32 and average channels; refuse empty or non-finite audio."""
+    if isinstance(array, (list, tuple)):
+        array = np.asarray(array)
+    if not isinstance(array, np.ndarray):
+        raise TypeError(
+            f"{where}: {source} holds samples of type {type(array).__name__}. Expected a "
+            "NumPy array of shape (n_samples,) or (n_samples, n_channels)."
+        )
+    kind = array.dtype.kind
+    if kind == "f":
+        samples = array.astype(np.float32, copy=False)
+    elif kind == "i":
+        scale = float(2 ** (8 * array.dtype.itemsize - 1))
+        samples = (array.astype(np.float64) / scale).astype(np.float32)
+    elif kind == "u":
+        half = float(2 ** (8 * array.dtype.itemsize - 1))
+        samples = ((array.astype(np.float64) - half) / half).astype(np.float32)
+    else:
+        raise TypeError(
+            f"{where}: {source} has samples of dtype {array.dtype}. Expected floating-point "
+            "samples (about -1 to 1) or integer PCM samples (int16, int32, uint8, ...)."
+        )
+    if samples.ndim not in (1, 2):
+        raise ValueError(
+            f"{where}: {source} has shape {samples.shape}. Expected samples of shape "
+            "(n_samples,) or (n_samples, n_channels)."
+        )
+    if samples.ndim == 2 and samples.shape[0] > 0:
+        if samples.shape[1] > samples.shape[0]:
+            raise ValueError(
+                f"{where}: {source} has shape {samples.shape}, more channels than samples; "
+                "it looks like (n_channels, n_samples). Expected (n_samples, n_channels): "
+                "transpose it, e.g. samples.T."
+            )
+        samples = samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1)
+    return _check_samples(samples, where, source)
+
+
+def _check_samples(samples, where, source):
+    if samples.shape[0] == 0:
+        raise ValueError(
+            f"{where}: {source} contains no audio samples (zero length). Expected at least "
+            "one sample."
+        )
+    finite = np.isfinite(samples)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        raise ValueError(
+            f"{where}: {source} contains {bad.size} NaN or infinite sample(s), the first at "
+            f"sample {bad[0]}. Expected finite samples."
+        )
+    return samples
+
+
+def _file_kind(mode):
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _refuse_non_regular(mode, where, shown):
+    if not stat.S_ISREG(mode):
+        raise ValueError(
+            f"{where}: path {shown} is {_file_kind(mode)}, which is refused without being "
+            "read. Expected a regular audio file."
+        )
+
+
+def _decode_path(cell, cfg, where):
+    path = os.fspath(cell)
+    shown = repr(path)
+    # Check the kind of file before opening it: opening a FIFO blocks, and a device such
+    # as /dev/zero never ends.
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ValueError(
+            f"{where}: audio file not found: {shown}. Expected the path of an existing audio file."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{where}: cannot access audio path {shown} ({exc}).") from exc
+    _refuse_non_regular(st.st_mode, where, shown)
+    if st.st_size == 0:
+        raise ValueError(
+            f"{where}: audio file {shown} is empty (0 bytes). Expected an encoded audio file."
+        )
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ValueError(
+            f"{where}: cannot open audio file {shown} ({exc.strerror or exc})."
+        ) from exc
+    try:
+        fh = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    source = f"audio file {shown}"
+    with fh:
+        # The path may have been replaced between stat and open.
+        _refuse_non_regular(os.fstat(fh.fileno()).st_mode, where, shown)
+        samples, rate = _decode_stream(fh, cfg, where, source, "")
+    return samples, rate, source
+
+
+def _decode_stream(fh, cfg, where, source, hint):
+    """Read a file object with libsndfile: header checks first, then the samples."""
+    sf = _soundfile()
+    try:
+        sound = sf.SoundFile(fh)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise ValueError(
+            f"{where}: {source} could not be read as audio ({type(exc).__name__}: "
+            f"{str(exc).rstrip('.')}). Expected a WAV, FLAC, OGG or other file that "
+            f"libsndfile reads.{hint}"
+        ) from exc
+    with sound:
+        frames, rate = sound.frames, sound.samplerate
+        if rate <= 0:
+            raise ValueError(
+                f"{where}: {source} declares sample rate {rate}. Expected a positive rate."
+            )
+        if frames <= 0:
+            raise ValueError(
+                f"{where}: {source} contains no audio samples (0 frames). Expected at least "
+                "one sample."
+            )
+        if cfg.max_duration is not None and frames > cfg.max_duration * rate:
+            raise ValueError(
+                f"{where}: {source} lasts {frames / rate:.6g} s ({frames} frames at {rate} "
+                f"Hz), longer than max_duration={cfg.max_duration:g} s; it is refused before "
+                "its samples are decoded. Expected a shorter clip, or raise max_duration."
+            )
+        try:
+            data = sound.read(frames, dtype="float32", always_2d=True)
+        except MemoryError:
+            raise
+        except Exception as exc:
+            raise ValueError(
+                f"{where}: {source} is corrupt: decoding its samples failed "
+                f"({type(exc).__name__}: {str(exc).rstrip('.')})."
+            ) from exc
+    samples = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
+    return _check_samples(samples, where, source), int(rate)
+
+
+def _place(samples, row, crop):
+    """Crop or zero-pad ``samples`` into ``row`` (fully overwritten)."""
+    n, length = row.shape[0], samples.shape[0]
+    if length >= n:
+        start = (length - n) // 2 if crop == "center" else 0
+        row[:] = samples[start : start + n]
+        return
+    left = (n - length) // 2 if crop == "center" else 0
+    row[:left] = 0.0
+    row[left : left + length] = samples
+    row[left + length :] = 0.0
+
+
+def _log_mel(signals, cfg):
+    """Log-mel energies of a batch of signals (b, n_samples) -> (b, n_frames, n_mels)."""
+    frames = sliding_window_view(signals, cfg.frame_len, axis=-1)[:, :: cfg.hop_len]
+    padded = np.zeros((signals.shape[0], cfg.n_frames, cfg.n_fft), dtype=np.float32)
+    np.multiply(frames, cfg.window, out=padded[..., : cfg.frame_len])
+    # scipy.fft computes the same real DFT as numpy.fft.rfft, several times faster in
+    # single precision.
+    spectrum = rfft(padded, axis=-1)
+    power = np.square(spectrum.real)
+    power += np.square(spectrum.imag)
+    # One 2-D product is much faster than a stack of small ones.
+    mel = power.reshape(-1, power.shape[-1]) @ cfg.filterbank
+    mel += np.float32(_LOG_OFFSET)
+    np.log(mel, out=mel)
+    return mel.reshape(signals.shape[0], cfg.n_frames, cfg.n_mels)
+
+
+class _RunningMoments:
+    """Per-band mean and variance merged batch by batch (Chan et al.)."""
+
+    def __init__(self, bands):
+        self.count = 0
+        self.mean = np.zeros(bands, dtype=np.float64)
+        self.m2 = np.zeros(bands, dtype=np.float64)
+
+    def update(self, values):
+        values = values.reshape(-1, values.shape[-1]).astype(np.float64)
+        n_new = values.shape[0]
+        mean_new = values.mean(axis=0)
+        m2_new = np.square(values - mean_new).sum(axis=0)
+        total = self.count + n_new
+        delta = mean_new - self.mean
+        self.mean = self.mean + delta * (n_new / total)
+        self.m2 = self.m2 + m2_new + np.square(delta) * (self.count * n_new / total)
+        self.count = total
+
+    def finish(self):
+        std = np.sqrt(self.m2 / self.count)
+        return self.mean.copy(), np.maximum(std, _STD_FLOOR)
+
+
+# --------------------------------------------------------------------------- #
+# Estimator
+# --------------------------------------------------------------------------- #
+
+
+class AudioFeaturizer(TransformerMixin, BaseEstimator):
+    """Turn a column of audio clips into log-mel spectrogram frames.
+
+    Every clip is decoded, mixed down to mono, resampled to ``sample_rate``,
+    padded with zeros or cropped to exactly ``round(duration * sample_rate)``
+    samples, and cut into overlapping frames. Each frame is windowed (periodic
+    Hann), its power spectrum is pooled by ``n_mels`` triangular mel filters and
+    the log is taken. With ``standardize=True`` each mel band is then centred
+    and scaled with the mean and standard deviation learned in ``fit``. The
+    output is float32 of shape ``(n_clips, n_frames, n_mels)``.
+
+    Parameters
+    ----------
+    sample_rate : int, default=16000
+        Target sample rate in Hz. Clips at another rate are resampled with
+        :func:`scipy.signal.resample_poly` (polyphase filtering with the reduced
+        ratio ``sample_rate / rate``).
+
+    duration : float, default=1.0
+        Length of every clip in seconds after padding or cropping:
+        ``round(duration * sample_rate)`` samples.
+
+    crop : {"center", "start"}, default="center"
+        Which part of a clip is kept when it is too long, and where the zeros go
+        when it is too short. ``"center"`` keeps the middle (and pads both sides
+        equally, the extra sample at the end); ``"start"`` keeps the beginning
+        (and pads at the end).
+
+    n_mels : int, default=40
+        Number of mel bands.
+
+    frame_length : float, default=0.025
+        Length of one analysis frame in seconds (``round(frame_length *
+        sample_rate)`` samples, at least 2).
+
+    hop_length : float, default=0.010
+        Step between the starts of consecutive frames in seconds
+        (``round(hop_length * sample_rate)`` samples, at least 1).
+
+    n_fft : int or None, default=None
+        FFT size; each windowed frame is zero-padded to it. None uses the
+        smallest power of two at least as large as the frame length in samples.
+
+    fmin : float, default=0.0
+        Lower edge of the lowest mel filter, in Hz.
+
+    fmax : float or None, default=None
+        Upper edge of the highest mel filter, in Hz, at most
+        ``sample_rate / 2``. None means ``sample_rate / 2``.
+
+    standardize : bool, default=True
+        If True, ``fit`` learns the mean and standard deviation of every mel
+        band over all frames of all (non-missing) training clips, and
+        ``transform`` subtracts the mean and divides by the standard deviation
+        (floored at 1e-6).
+
+    missing : {"error", "zeros"}, default="error"
+        What to do with a missing cell (None, NaN, ``pd.NA`` or an empty or
+        whitespace-only string): ``"error"`` raises a ``ValueError`` naming the
+        row; ``"zeros"`` gives an all-zero output for that row and leaves it out
+        of the learned statistics. A path to a file that does not exist is
+        always an error.
+
+    max_duration : float or None, default=600.0
+        Longest accepted file or bytes clip, in seconds. Its length is read from
+        the header and a longer clip is refused before its samples are decoded.
+        None removes the limit. Clips passed as arrays or tuples are already in
+        memory and are not limited.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Always 1: the input is one column of clips.
+
+    feature_names_in_ : ndarray of shape (1,)
+        Name of the audio column. Defined only when ``X`` in ``fit`` is a
+        one-column DataFrame whose column name is a string.
+
+    mean_ : ndarray of shape (n_mels,)
+        Per-band mean of the training log-mel energies. Only with
+        ``standardize=True``.
+
+    std_ : ndarray of shape (n_mels,)
+        Per-band standard deviation (floored at 1e-6). Only with
+        ``standardize=True``.
+
+    See Also
+    --------
+    skmm.preprocessing.ImageNormalizer : The matching transformer for image columns.
+
+    Notes
+    -----
+    **Input.** ``X`` is one column of clips: a pandas Series, a one-column
+    DataFrame, a list or tuple, or a 1-D object array (or one of strings). A
+    bare string or a numeric array (which could be one clip or a table) is
+    refused. Each cell may be:
+
+    - a file path (``str`` or ``pathlib.Path``) to WAV, FLAC, OGG or anything
+      else libsndfile reads;
+    - ``bytes`` holding the encoded contents of such a file, never a path;
+    - a ``(samples, sample_rate)`` tuple, resampled from ``sample_rate``;
+    - a NumPy array of samples, taken to be at ``sample_rate`` already.
+
+    Samples are an array of shape ``(n_samples,)`` or ``(n_samples,
+    n_channels)`` (channels are averaged; an array with more channels than
+    samples is refused as probably transposed). Floating-point samples are
+    used as they are (nominally in ``[-1, 1]``, not clipped); signed integers
+    are divided by ``2 ** (bits - 1)`` (int16 by 32768) and unsigned integers
+    are centred first (uint8: ``(x - 128) / 128``), matching how libsndfile
+    scales PCM files. Empty clips and clips with NaN or infinite samples raise
+    a ``ValueError``.
+
+    **Log-mel features.** With ``L = round(frame_length * sample_rate)`` and
+    ``H = round(hop_length * sample_rate)``, frame ``t`` covers samples
+    ``t * H`` to ``t * H + L`` of the padded or cropped clip; there is no extra
+    padding at the edges, so ``n_frames = 1 + (n_samples - L) // H``. Each
+    frame is multiplied by a periodic Hann window, zero-padded to ``n_fft`` and
+    its power spectrum ``|rfft|**2`` (no scaling) is multiplied by the
+    filterbank. The ``n_mels`` filters are triangles whose edges are equally
+    spaced on the HTK mel scale ``2595 * log10(1 + f / 700)`` between ``fmin``
+    and ``fmax``; each rises from 0 at its lower edge to 1 at its centre and
+    falls to 0 at its upper edge (peak-normalized, no Slaney area
+    normalization, so a tone gives the same response whatever the band's
+    width). The output is ``log(mel + 1e-6)``, about -13.8 for silence. A
+    parameter set leaving some filter without any FFT bin (too many bands for
+    ``n_fft``) raises a ``ValueError`` in ``fit``.
+
+    **Safety.** Files and bytes are decoded by libsndfile (through
+    ``soundfile``, the ``audio`` extra, imported only when such a cell is
+    decoded). A path is checked with ``os.stat`` before it is opened:
+    directories, FIFOs, devices and empty files are refused. Clips longer than
+    ``max_duration`` are refused from their header. Unreadable or corrupt
+    files raise a ``ValueError`` naming the column, the row (position and
+    index label) and the path.
+
+    ``fit`` checks the parameters and that every cell is of a supported kind;
+    it decodes the clips only when ``standardize=True``, in batches, keeping
+    only the running statistics.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.preprocessing._audio import AudioFeaturizer
+    >>> t = np.arange(8000) / 8000
+    >>> clips = [
+    ...     np.sin(2 * np.pi * 440 * t),  # 1 s at sample_rate
+    ...     (np.sin(2 * np.pi * 1000 * t[:2000]), 4000),  # 0.5 s at 4 kHz, resampled
+    ... ]
+    >>> featurizer = AudioFeaturizer(sample_rate=8000, n_mels=20, standardize=False)
+    >>> X = featurizer.fit_transform(clips)
+    >>> X.shape, X.dtype
+    ((2, 98, 20), dtype('float32'))
+    >>> featurizer.get_block_info()
+    {'kind': 'audio', 'n_frames': 98, 'n_mels': 20, 'sample_rate': 8000}
+
+    With ``standardize=True`` every mel band of the training clips ends up with
+    mean about 0 and standard deviation about 1:
+
+    >>> scaler = AudioFeaturizer(sample_rate=8000, n_mels=20).fit(clips)
+    >>> scaler.mean_.shape
+    (20,)
+    >>> Z = scaler.transform(clips)
+    >>> bool(np.allclose(Z.mean(axis=(0, 1)), 0.0, atol=1e-4))
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        sample_rate=16000,
+        duration=1.0,
+        crop="center",
+        n_mels=40,
+        frame_length=0.025,
+        hop_length=0.010,
+        n_fft=None,
+        fmin=0.0,
+        fmax=None,
+        standardize=True,
+        missing="error",
+        max_duration=600.0,
+    ):
+        self.sample_rate = sample_rate
+        self.duration = duration
+        self.crop = crop
+        self.n_mels = n_mels
+        self.frame_length = frame_length
+        self.hop_length = hop_length
+        self.n_fft = n_fft
+        self.fmin = fmin
+        self.fmax = fmax
+        self.standardize = standardize
+        self.missing = missing
+        self.max_duration = max_duration
+
+    # ------------------------------------------------------------------ #
+    # Validation
+    # ------------------------------------------------------------------ #
+
+    def _config(self):
+        """Validate the parameters and return them with the derived sizes."""
+        sr = self.sample_rate
+        if not (is_int(sr) and sr >= 1):
+            raise ValueError(f"{_NAME}: sample_rate must be a positive integer (Hz); got {sr!r}.")
+        sr = int(sr)
+        for param in ("duration", "frame_length", "hop_length"):
+            value = getattr(self, param)
+            if not (_is_real(value) and value > 0):
+                raise ValueError(
+                    f"{_NAME}: {param} must be a positive number of seconds; got {value!r}."
+                )
+        frame_len = round(self.frame_length * sr)
+        if frame_len < 2:
+            raise ValueError(
+                f"{_NAME}: frame_length={self.frame_length!r} s is {frame_len} sample(s) at "
+                f"sample_rate={sr}; a frame needs at least 2 samples."
+            )
+        hop_len = round(self.hop_length * sr)
+        if hop_len < 1:
+            raise ValueError(
+                f"{_NAME}: hop_length={self.hop_length!r} s is 0 samples at sample_rate={sr}; "
+                "the hop needs at least 1 sample."
+            )
+        n_samples = round(self.duration * sr)
+        if n_samples < frame_len:
+            raise ValueError(
+                f"{_NAME}: duration={self.duration!r} s is {n_samples} samples at "
+                f"sample_rate={sr}, shorter than one frame ({frame_len} samples, "
+                f"frame_length={self.frame_length!r} s)."
+            )
+        if not isinstance(self.crop, str) or self.crop not in _CROPS:
+            raise ValueError(f"{_NAME}: crop must be one of {_CROPS}; got {self.crop!r}.")
+        if not (is_int(self.n_mels) and self.n_mels >= 1):
+            raise ValueError(f"{_NAME}: n_mels must be a positive integer; got {self.n_mels!r}.")
+        n_fft = self.n_fft
+        if n_fft is None:
+            n_fft = 1 << (frame_len - 1).bit_length()
+        elif not (is_int(n_fft) and n_fft >= frame_len):
+            raise ValueError(
+                f"{_NAME}: n_fft must be None or an integer at least the frame length "
+                f"({frame_len} samples); got {n_fft!r}."
+            )
+        n_fft = int(n_fft)
+        nyquist = sr / 2
+        if not (_is_real(self.fmin) and 0 <= self.fmin < nyquist):
+            raise ValueError(
+                f"{_NAME}: fmin must be a number of Hz in [0, sample_rate / 2 = {nyquist:g}); "
+                f"got {self.fmin!r}."
+            )
+        fmax = nyquist if self.fmax is None else self.fmax
+        if not (_is_real(fmax) and self.fmin < fmax <= nyquist):
+            raise ValueError(
+                f"{_NAME}: fmax must be None or a number of Hz above fmin={self.fmin!r} and at "
+                f"most sample_rate / 2 = {nyquist:g}; got {self.fmax!r}."
+            )
+        if not isinstance(self.standardize, (bool, np.bool_)):
+            raise ValueError(
+                f"{_NAME}: standardize must be True or False; got {self.standardize!r}."
+            )
+        if not isinstance(self.missing, str) or self.missing not in _MISSING:
+            raise ValueError(f"{_NAME}: missing must be one of {_MISSING}; got {self.missing!r}.")
+        max_duration = self.max_duration
+        if max_duration is not None and not (_is_real(max_duration) and max_duration > 0):
+            raise ValueError(
+                f"{_NAME}: max_duration must be a positive number of seconds or None; got "
+                f"{max_duration!r}."
+            )
+        filterbank = _mel_filterbank(sr, n_fft, int(self.n_mels), float(self.fmin), float(fmax))
+        empty = np.flatnonzero(filterbank.max(axis=0) <= 0)
+        if empty.size:
+            raise ValueError(
+                f"{_NAME}: with n_mels={self.n_mels!r} and n_fft={n_fft} (FFT bins every "
+                f"{sr / n_fft:g} Hz) between fmin={self.fmin!r} and fmax={fmax!r} Hz, mel "
+                f"band(s) {empty.tolist()} contain no FFT bin. Lower n_mels, raise n_fft or "
+                "widen fmin-fmax."
+            )
+        return _Config(
+            sample_rate=sr,
+            n_samples=int(n_samples),
+            crop=self.crop,
+            frame_len=int(frame_len),
+            hop_len=int(hop_len),
+            n_fft=n_fft,
+            n_frames=1 + (n_samples - frame_len) // hop_len,
+            n_mels=int(self.n_mels),
+            window=_hann(frame_len).astype(np.float32),
+            filterbank=filterbank.astype(np.float32),
+            missing_zeros=self.missing == "zeros",
+            max_duration=None if max_duration is None else float(max_duration),
+        )
+
+    def _column(self, X, *, reset):
+        """Read ``X`` as a column, (re)setting or checking the input attributes."""
+        column = _as_column(X)
+        if len(column) == 0:
+            raise ValueError(f"{_NAME}: got 0 clips. Expected at least one row.")
+        if reset:
+            self.n_features_in_ = 1
+            if column.feature_names is not None:
+                self.feature_names_in_ = column.feature_names
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            fitted = getattr(self, "feature_names_in_", None)
+            if (
+                fitted is not None
+                and isinstance(X, pd.DataFrame)
+                and (column.feature_names is None or column.feature_names[0] != fitted[0])
+            ):
+                raise ValueError(
+                    f"{_NAME} was fitted on column {fitted[0]!r}, but transform got a "
+                    f"DataFrame with column {format_label(column.name)}. Pass the same column "
+                    "as in fit."
+                )
+        return column
+
+    def _check_standardization(self, cfg):
+        if not self.standardize:
+            return None
+        if not hasattr(self, "mean_") or self.mean_.shape != (cfg.n_mels,):
+            raise ValueError(f"{_NAME}: standardize or n_mels changed since fit; call fit again.")
+        return self.mean_.astype(np.float32), self.std_.astype(np.float32)
+
+    # ------------------------------------------------------------------ #
+    # Featurizing
+    # ------------------------------------------------------------------ #
+
+    @staticmethod
+    def _featurize(column, cfg, *, out, moments):
+        """Decode and featurize every clip in batches.
+
+        Writes into ``out`` (when given) and feeds ``moments`` (when given) with the
+        frames of the non-missing clips. Returns the boolean mask of missing rows.
+        """
+        n = len(column)
+        batch = min(cfg.batch_size, n)
+        signals = np.empty((batch, cfg.n_samples), dtype=np.float32)
+        missing = np.zeros(n, dtype=bool)
+        for start in range(0, n, batch):
+            stop = min(start + batch, n)
+            rows = signals[: stop - start]
+            for position in range(start, stop):
+                cell = column.cells[position]
+                where = column.where(position)
+                kind = _cell_kind(cell, where, cfg.missing_zeros)
+                if kind == "missing":
+                    missing[position] = True
+                    rows[position - start] = 0.0
+                else:
+                    _place(_decode_cell(cell, kind, cfg, where), rows[position - start], cfg.crop)
+            features = _log_mel(rows, cfg)
+            if moments is not None:
+                present = ~missing[start:stop]
+                if present.any():
+                    moments.update(features[present])
+            if out is not None:
+                out[start:stop] = features
+        return missing
+
+    def _reset(self):
+        for attribute in ("mean_", "std_"):
+            if hasattr(self, attribute):
+                delattr(self, attribute)
+
+    def _set_moments(self, moments):
+        if moments.count == 0:
+            raise ValueError(
+                f"{_NAME}: every training clip is missing, so there are no frames to learn "
+                "the standardization statistics from. Pass at least one clip, or set "
+                "standardize=False."
+            )
+        self.mean_, self.std_ = moments.finish()
+
+    def fit(self, X, y=None):
+        """Check the parameters and the input; learn per-band statistics if asked.
+
+        Parameters
+        ----------
+        X : column of audio clips
+            A pandas Series, a one-column DataFrame, a list or tuple, or a 1-D
+            object array. See the class Notes for the accepted cells.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : AudioFeaturizer
+            The fitted transformer.
+        """
+        cfg = self._config()
+        column = self._column(X, reset=True)
+        self._reset()
+        if not self.standardize:
+            for position, cell in enumerate(column.cells):
+                _cell_kind(cell, column.where(position), cfg.missing_zeros)
+            return self
+        moments = _RunningMoments(cfg.n_mels)
+        self._featurize(column, cfg, out=None, moments=moments)
+        self._set_moments(moments)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit to ``X`` and return it featurized, decoding each clip once.
+
+        Parameters
+        ----------
+        X : column of audio clips
+            See :meth:`fit`.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_clips, n_frames, n_mels), dtype float32
+            Log-mel frames, standardized per band when ``standardize=True``.
+        """
+        cfg = self._config()
+        column = self._column(X, reset=True)
+        self._reset()
+        out = np.empty((len(column), cfg.n_frames, cfg.n_mels), dtype=np.float32)
+        moments = _RunningMoments(cfg.n_mels) if self.standardize else None
+        missing = self._featurize(column, cfg, out=out, moments=moments)
+        if moments is not None:
+            self._set_moments(moments)
+        return self._finish(out, missing, self._check_standardization(cfg))
+
+    def transform(self, X):
+        """Decode every clip and compute its log-mel frames.
+
+        Parameters
+        ----------
+        X : column of audio clips
+            See :meth:`fit`.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_clips, n_frames, n_mels), dtype float32
+            Log-mel frames, standardized per band when ``standardize=True``.
+            Missing rows (with ``missing="zeros"``) are all zeros.
+        """
+        check_is_fitted(self)
+        cfg = self._config()
+        stats = self._check_standardization(cfg)
+        column = self._column(X, reset=False)
+        out = np.empty((len(column), cfg.n_frames, cfg.n_mels), dtype=np.float32)
+        missing = self._featurize(column, cfg, out=out, moments=None)
+        return self._finish(out, missing, stats)
+
+    @staticmethod
+    def _finish(out, missing, stats):
+        if stats is not None:
+            mean, std = stats
+            out -= mean
+            out /= std
+        out[missing] = 0.0
+        return out
+
+    def get_block_info(self):
+        """Describe the encoded block for building the network input.
+
+        Returns
+        -------
+        info : dict
+            ``{"kind": "audio", "n_frames": n_frames, "n_mels": n_mels,
+            "sample_rate": sample_rate}``.
+        """
+        check_is_fitted(self)
+        cfg = self._config()
+        return {
+            "kind": "audio",
+            "n_frames": cfg.n_frames,
+            "n_mels": cfg.n_mels,
+            "sample_rate": cfg.sample_rate,
+        }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # One column of clips: paths (strings), bytes, tuples or arrays.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = False
+        # The output is always float32.
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
