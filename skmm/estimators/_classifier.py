@@ -7,6 +7,7 @@ from collections import defaultdict
 
 import keras
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from scikeras.wrappers import BaseWrapper, KerasClassifier
 from sklearn.base import BaseEstimator
@@ -629,6 +630,15 @@ def _check_target(estimator, y):
         )
     if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
+    missing = pd.isna(np.asarray(y, dtype=object))
+    if missing.ndim == 1 and missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        label = f" (index label {y.index[row]!r})" if hasattr(y, "index") else ""
+        raise ValueError(
+            f"y has missing labels (NaN or None): row {row}{label} and "
+            f"{int(missing.sum()) - 1} more. Drop those rows or fill their labels; a "
+            "classifier cannot learn from a missing label."
+        )
     return y
 
 

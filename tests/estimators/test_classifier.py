@@ -255,3 +255,15 @@ def test_verbose_shows_keras_progress(numeric, capsys):
     tiny(epochs=1, verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "step" in out and "loss" in out
+
+
+def test_missing_labels_name_the_row(numeric):
+    X, y = numeric
+    labels = pd.Series(y.astype(float), index=[f"r{i}" for i in range(len(y))])
+    labels.iloc[7] = np.nan
+    with pytest.raises(ValueError, match=r"missing labels .*row 7 \(index label 'r7'\)"):
+        tiny().fit(X, labels)
+    strings = np.array(["a", "b"] * 60, dtype=object)
+    strings[3] = None
+    with pytest.raises(ValueError, match="row 3"):
+        tiny().fit(X, strings)
