@@ -7,11 +7,12 @@ and ``MultimodalClassifier`` imports TensorFlow and Keras on first access.
 from importlib import import_module
 
 from .compose import MultimodalInput
-from .preprocessing import ImageNormalizer, TextTokenizer
+from .preprocessing import AudioFeaturizer, ImageNormalizer, TextTokenizer
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AudioFeaturizer",
     "ImageNormalizer",
     "MultimodalClassifier",
     "MultimodalInput",

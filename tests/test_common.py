@@ -11,7 +11,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skmm
-from skmm import ImageNormalizer, MultimodalClassifier, MultimodalInput, TextTokenizer
+from skmm import (
+    AudioFeaturizer,
+    ImageNormalizer,
+    MultimodalClassifier,
+    MultimodalInput,
+    TextTokenizer,
+)
 
 REGISTRY = [
     MultimodalClassifier(
@@ -19,6 +25,7 @@ REGISTRY = [
     ),
     TextTokenizer(),
     ImageNormalizer(size=(8, 8)),
+    AudioFeaturizer(sample_rate=8000, duration=0.1, n_mels=8),
 ]
 
 # Public estimators that scikit-learn's checks cannot exercise, with the reason and

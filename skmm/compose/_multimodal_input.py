@@ -221,7 +221,7 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
                 out, info = column_data, {"kind": "tabular"}
             else:
                 trans = clone(trans)
-                out = trans.fit_transform(column_data, y)
+                out = _apply(trans.fit_transform, column_data, name, y)
                 info = _block_info(trans)
             arrays[name] = _as_block_array(out, name, info["kind"], X)
             specs[name] = _make_spec(name, info, arrays[name])
@@ -252,7 +252,11 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
         arrays, masks = {}, {}
         for name, trans, columns in self.transformers_:
             column_data = self._select(X, name, columns)
-            out = column_data if isinstance(trans, str) else trans.transform(column_data)
+            out = (
+                column_data
+                if isinstance(trans, str)
+                else _apply(trans.transform, column_data, name)
+            )
             spec = self.block_specs_[name]
             arrays[name] = _as_block_array(out, name, spec.kind, X)
             if arrays[name].shape[1:] != spec.shape:
@@ -381,6 +385,31 @@ def _block_info(transformer):
     if hasattr(transformer, "get_block_info"):
         return dict(transformer.get_block_info())
     return {"kind": "tabular"}
+
+
+def _apply(method, column_data, name, *args):
+    """Run a block transformer's method; name the block and row when it refuses numbers."""
+    try:
+        return method(column_data, *args)
+    except ValueError as exc:
+        row = _first_non_finite_row(column_data)
+        if row is None:
+            raise
+        raise ValueError(
+            f"Block {name!r}: row {row} (index {column_data.index[row]!r}) holds NaN or infinite "
+            f"values, which its transformer refused ({exc}). Impute or drop them first."
+        ) from exc
+
+
+def _first_non_finite_row(column_data):
+    if not isinstance(column_data, pd.DataFrame | pd.Series):
+        return None
+    frame = column_data.to_frame() if isinstance(column_data, pd.Series) else column_data
+    numbers = frame.select_dtypes("number")
+    if numbers.empty:
+        return None
+    bad = ~np.isfinite(numbers.to_numpy(dtype=float)).all(axis=1)
+    return int(np.flatnonzero(bad)[0]) if bad.any() else None
 
 
 def _presence(column_data):

@@ -1,9 +1,10 @@
-"""Transformers that turn raw columns (text, images) into model-ready arrays.
+"""Transformers that turn raw columns (text, images, audio) into model-ready arrays.
 
 Nothing in this subpackage imports TensorFlow or Keras.
 """
 
+from ._audio import AudioFeaturizer
 from ._image import ImageNormalizer
 from ._text import TextTokenizer
 
-__all__ = ["ImageNormalizer", "TextTokenizer"]
+__all__ = ["AudioFeaturizer", "ImageNormalizer", "TextTokenizer"]

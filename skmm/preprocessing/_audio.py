@@ -654,7 +654,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from skmm.preprocessing._audio import AudioFeaturizer
+    >>> from skmm import AudioFeaturizer
     >>> t = np.arange(8000) / 8000
     >>> clips = [
     ...     np.sin(2 * np.pi * 440 * t),  # 1 s at sample_rate
