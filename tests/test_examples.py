@@ -58,3 +58,27 @@ def test_user_story_as_written():
     search.fit(X, y)
     assert search.best_params_["multimodalclassifier__l2"] in (1e-5, 1e-3, 1e-1)
     assert search.predict(X.iloc[:4]).shape == (4,)
+
+
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def test_spoken_digits_example_runs_in_smoke_mode():
+    import pytest
+
+    if not (SHARED_DATA / "spoken_digits" / "recordings").is_dir():
+        pytest.skip("shared data (spoken_digits) is not present beside the project")
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "examples" / "spoken_digits.py"),
+            "--smoke",
+            "--data-dir",
+            str(SHARED_DATA),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    assert "audio-only test accuracy" in out.stdout
