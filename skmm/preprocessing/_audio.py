@@ -7,26 +7,25 @@ import io
 import math
 import numbers
 import os
-import stat
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.fft import rfft
 from scipy.signal import firwin, resample_poly
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._messages import describe_value, format_label, is_int
+from ._columns import as_column, record_input
+from ._files import open_regular_file
+from ._messages import describe_value, is_int, is_missing
+from ._moments import RunningMoments
 
 __all__ = ["AudioFeaturizer"]
 
 _NAME = "AudioFeaturizer"
 _CROPS = ("start", "center")
 _MISSING = ("error", "zeros")
-_STD_FLOOR = 1e-6
 #: Added to the mel energies before the logarithm.
 _LOG_OFFSET = 1e-6
 #: Complex STFT values computed per batch of clips (bounds the working memory).
@@ -47,53 +46,19 @@ _INSTALL_HINT = (
 # --------------------------------------------------------------------------- #
 
 
-@dataclass(frozen=True)
-class _Column:
-    """One column of audio cells plus what is needed to name a cell in messages."""
-
-    cells: Any
-    name: Any
-    index: pd.Index | None
-    feature_names: np.ndarray | None
-
-    def __len__(self):
-        return len(self.cells)
-
-    def where(self, position):
-        column = f"column {format_label(self.name)}" if self.name is not None else "input"
-        row = f"row {position}"
-        if self.index is not None:
-            row += f" (index label {format_label(self.index[position])})"
-        return f"{_NAME}: {column}, {row}"
-
-
 def _as_column(X):
-    """Return a :class:`_Column` for any accepted input container."""
-    if isinstance(X, (str, bytes, bytearray, os.PathLike)):
-        raise TypeError(
-            f"{_NAME} expects a column of audio clips; got a single {type(X).__name__} "
-            "object. Wrap it in a list to transform one clip, e.g. [path]."
-        )
-    if isinstance(X, pd.DataFrame):
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"{_NAME} reads exactly one audio column, but got a DataFrame with "
-                f"{X.shape[1]} columns {list(X.columns)!r}. Select one column, e.g. "
-                "X['audio'] or X[['audio']]."
-            )
-        column = X.columns[0]
-        feature_names = np.asarray([column], dtype=object) if isinstance(column, str) else None
-        return _Column(X.iloc[:, 0].tolist(), column, X.index, feature_names)
-    if isinstance(X, pd.Series):
-        return _Column(X.tolist(), X.name, X.index, None)
-    if isinstance(X, (list, tuple)):
-        return _Column(X, None, None, None)
-    if isinstance(X, np.ndarray):
-        return _Column(_array_cells(X), None, None, None)
-    raise TypeError(
-        f"{_NAME} expects a column of audio clips: a pandas Series, a one-column DataFrame, "
-        "a list or tuple, or a 1-D object array; got "
-        f"{type(X).__module__}.{type(X).__qualname__}."
+    """Return a :class:`~skmm.preprocessing._columns.Column` for any accepted input container."""
+    return as_column(
+        X,
+        estimator=_NAME,
+        kind="audio",
+        items="audio clips",
+        single=(str, bytes, bytearray, os.PathLike),
+        wrap_hint="Wrap it in a list to transform one clip, e.g. [path].",
+        accepted=(
+            "a pandas Series, a one-column DataFrame, a list or tuple, or a 1-D object array"
+        ),
+        array_cells=_array_cells,
     )
 
 
@@ -187,20 +152,9 @@ def _hann(length):
 # --------------------------------------------------------------------------- #
 
 
-def _is_missing(cell):
-    """Whether a cell stands for a missing clip (None, NaN, ``pd.NA``, ``pd.NaT``, "")."""
-    if cell is None or cell is pd.NA or cell is pd.NaT:
-        return True
-    if isinstance(cell, (float, np.floating)):
-        return bool(np.isnan(cell))
-    if isinstance(cell, str):
-        return not cell.strip()
-    return False
-
-
 def _cell_kind(cell, where, missing_zeros):
     """Return ``"missing"``, ``"path"``, ``"bytes"``, ``"tuple"`` or ``"array"``."""
-    if _is_missing(cell):
+    if is_missing(cell):
         if missing_zeros:
             return "missing"
         raise ValueError(
@@ -350,62 +304,10 @@ def _check_samples(samples, where, source):
     return samples
 
 
-def _file_kind(mode):
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
-def _refuse_non_regular(mode, where, shown):
-    if not stat.S_ISREG(mode):
-        raise ValueError(
-            f"{where}: path {shown} is {_file_kind(mode)}, which is refused without being "
-            "read. Expected a regular audio file."
-        )
-
-
 def _decode_path(cell, cfg, where):
     path = os.fspath(cell)
-    shown = repr(path)
-    # Check the kind of file before opening it: opening a FIFO blocks, and a device such
-    # as /dev/zero never ends.
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise ValueError(
-            f"{where}: audio file not found: {shown}. Expected the path of an existing audio file."
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{where}: cannot access audio path {shown} ({exc}).") from exc
-    _refuse_non_regular(st.st_mode, where, shown)
-    if st.st_size == 0:
-        raise ValueError(
-            f"{where}: audio file {shown} is empty (0 bytes). Expected an encoded audio file."
-        )
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise ValueError(
-            f"{where}: cannot open audio file {shown} ({exc.strerror or exc})."
-        ) from exc
-    try:
-        fh = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    source = f"audio file {shown}"
-    with fh:
-        # The path may have been replaced between stat and open.
-        _refuse_non_regular(os.fstat(fh.fileno()).st_mode, where, shown)
+    source = f"audio file {path!r}"
+    with open_regular_file(path, where, "audio", expected="an encoded audio file") as fh:
         samples, rate = _decode_stream(fh, cfg, where, source, "")
     return samples, rate, source
 
@@ -481,30 +383,6 @@ def _log_mel(signals, cfg):
     mel += np.float32(_LOG_OFFSET)
     np.log(mel, out=mel)
     return mel.reshape(signals.shape[0], cfg.n_frames, cfg.n_mels)
-
-
-class _RunningMoments:
-    """Per-band mean and variance merged batch by batch (Chan et al.)."""
-
-    def __init__(self, bands):
-        self.count = 0
-        self.mean = np.zeros(bands, dtype=np.float64)
-        self.m2 = np.zeros(bands, dtype=np.float64)
-
-    def update(self, values):
-        values = values.reshape(-1, values.shape[-1]).astype(np.float64)
-        n_new = values.shape[0]
-        mean_new = values.mean(axis=0)
-        m2_new = np.square(values - mean_new).sum(axis=0)
-        total = self.count + n_new
-        delta = mean_new - self.mean
-        self.mean = self.mean + delta * (n_new / total)
-        self.m2 = self.m2 + m2_new + np.square(delta) * (self.count * n_new / total)
-        self.count = total
-
-    def finish(self):
-        std = np.sqrt(self.m2 / self.count)
-        return self.mean.copy(), np.maximum(std, _STD_FLOOR)
 
 
 # --------------------------------------------------------------------------- #
@@ -808,24 +686,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         column = _as_column(X)
         if len(column) == 0:
             raise ValueError(f"{_NAME}: got 0 clips. Expected at least one row.")
-        if reset:
-            self.n_features_in_ = 1
-            if column.feature_names is not None:
-                self.feature_names_in_ = column.feature_names
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        else:
-            fitted = getattr(self, "feature_names_in_", None)
-            if (
-                fitted is not None
-                and isinstance(X, pd.DataFrame)
-                and (column.feature_names is None or column.feature_names[0] != fitted[0])
-            ):
-                raise ValueError(
-                    f"{_NAME} was fitted on column {fitted[0]!r}, but transform got a "
-                    f"DataFrame with column {format_label(column.name)}. Pass the same column "
-                    "as in fit."
-                )
+        record_input(self, X, column, reset=reset, estimator=_NAME)
         return column
 
     def _check_standardization(self, cfg):
@@ -855,7 +716,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             rows = signals[: stop - start]
             for position in range(start, stop):
                 cell = column.cells[position]
-                where = column.where(position)
+                where = column.where(position, _NAME)
                 kind = _cell_kind(cell, where, cfg.missing_zeros)
                 if kind == "missing":
                     missing[position] = True
@@ -866,7 +727,9 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             if moments is not None:
                 present = ~missing[start:stop]
                 if present.any():
-                    moments.update(features[present])
+                    # Every frame of every clip is one sample of the mel bands.
+                    frames = features[present].reshape(-1, cfg.n_mels)
+                    moments.update(frames.astype(np.float64))
             if out is not None:
                 out[start:stop] = features
         return missing
@@ -907,9 +770,9 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         self._reset()
         if not self.standardize:
             for position, cell in enumerate(column.cells):
-                _cell_kind(cell, column.where(position), cfg.missing_zeros)
+                _cell_kind(cell, column.where(position, _NAME), cfg.missing_zeros)
             return self
-        moments = _RunningMoments(cfg.n_mels)
+        moments = RunningMoments(cfg.n_mels)
         self._featurize(column, cfg, out=None, moments=moments)
         self._set_moments(moments)
         return self
@@ -934,7 +797,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         column = self._column(X, reset=True)
         self._reset()
         out = np.empty((len(column), cfg.n_frames, cfg.n_mels), dtype=np.float32)
-        moments = _RunningMoments(cfg.n_mels) if self.standardize else None
+        moments = RunningMoments(cfg.n_mels) if self.standardize else None
         missing = self._featurize(column, cfg, out=out, moments=moments)
         if moments is not None:
             self._set_moments(moments)

@@ -7,17 +7,17 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pandas as pd
 from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._columns import Column, as_column, record_input
 from ._files import check_root, resolve_under_root
-from ._image_decoding import RESAMPLE, DecodeSpec, check_cell, decode_into, is_missing
-from ._messages import format_label, is_int
+from ._image_decoding import RESAMPLE, DecodeSpec, check_cell, decode_into
+from ._messages import format_label, is_int, is_missing
+from ._moments import RunningMoments
 
 __all__ = ["LAZY_THRESHOLD_BYTES", "ImageNormalizer", "LazyImages"]
 
@@ -25,80 +25,29 @@ __all__ = ["LAZY_THRESHOLD_BYTES", "ImageNormalizer", "LazyImages"]
 #: take more than this many bytes is decoded lazily.
 LAZY_THRESHOLD_BYTES = 512 * 2**20
 
+_NAME = "ImageNormalizer"
 _POLICIES = ("stretch", "pad", "crop")
 _MISSING_POLICIES = ("error", "zeros")
-_STD_FLOOR = 1e-6
 # Default number of decoding threads: os.cpu_count(), at most this.
 _MAX_DEFAULT_THREADS = 8
 # fit(standardize=True) decodes this many images per thread at a time.
 _FIT_CHUNK_PER_THREAD = 16
 
 
-@dataclass(frozen=True)
-class _Column:
-    """One column of image cells plus what is needed to name a cell in messages.
-
-    ``positions`` holds the original row position of each cell when the column
-    is a subset of the one given to ``transform`` (None: the cells are rows
-    0 .. n-1), and ``index`` the index labels aligned with the cells.
-    """
-
-    cells: Any
-    name: Any
-    index: pd.Index | None
-    feature_names: np.ndarray | None
-    positions: np.ndarray | None = None
-
-    def __len__(self):
-        return len(self.cells)
-
-    def where(self, k):
-        position = k if self.positions is None else int(self.positions[k])
-        column = f"column {format_label(self.name)}" if self.name is not None else "input"
-        row = f"row {position}"
-        if self.index is not None:
-            row += f" (index label {format_label(self.index[k])})"
-        return f"ImageNormalizer: {column}, {row}"
-
-    def take(self, rows):
-        """The cells at positions ``rows`` (an int array), keeping their original rows."""
-        if isinstance(self.cells, np.ndarray):
-            cells = self.cells[rows]
-        else:
-            cells = [self.cells[k] for k in rows]
-        positions = rows if self.positions is None else self.positions[rows]
-        index = None if self.index is None else self.index[rows]
-        return _Column(cells, self.name, index, None, np.asarray(positions, dtype=np.intp))
-
-
 def _as_column(X):
-    """Return a :class:`_Column` for any accepted input container."""
-    name = "ImageNormalizer"
-    if isinstance(X, (str, bytes, os.PathLike, Image.Image)):
-        raise TypeError(
-            f"{name} expects a column of images; got a single {type(X).__name__} object. "
-            "Wrap it in a list to transform one image."
-        )
-    if isinstance(X, pd.DataFrame):
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"{name} reads exactly one image column, but got a DataFrame with "
-                f"{X.shape[1]} columns {list(X.columns)!r}. Select one column, e.g. "
-                "X['image'] or X[['image']]."
-            )
-        column = X.columns[0]
-        feature_names = np.asarray([column], dtype=object) if isinstance(column, str) else None
-        return _Column(X.iloc[:, 0].tolist(), column, X.index, feature_names)
-    if isinstance(X, pd.Series):
-        return _Column(X.tolist(), X.name, X.index, None)
-    if isinstance(X, (list, tuple)):
-        return _Column(X, None, None, None)
-    if isinstance(X, np.ndarray):
-        return _Column(_array_cells(X), None, None, None)
-    raise TypeError(
-        f"{name} expects a column of images: a pandas Series, a one-column DataFrame, a "
-        "list or tuple, a 1-D object array, or a numeric array stacking images as "
-        f"(n, H, W) or (n, H, W, C); got {type(X).__module__}.{type(X).__qualname__}."
+    """Return a :class:`~skmm.preprocessing._columns.Column` for any accepted input container."""
+    return as_column(
+        X,
+        estimator=_NAME,
+        kind="image",
+        items="images",
+        single=(str, bytes, os.PathLike, Image.Image),
+        wrap_hint="Wrap it in a list to transform one image.",
+        accepted=(
+            "a pandas Series, a one-column DataFrame, a list or tuple, a 1-D object array, "
+            "or a numeric array stacking images as (n, H, W) or (n, H, W, C)"
+        ),
+        array_cells=_array_cells,
     )
 
 
@@ -145,29 +94,6 @@ def _array_cells(X):
             "of images (n, H, W) or (n, H, W, C)."
         )
     return X
-
-
-class _RunningMoments:
-    """Per-channel mean and variance merged image by image (Chan et al.)."""
-
-    def __init__(self, channels):
-        self.count = 0
-        self.mean = np.zeros(channels, dtype=np.float64)
-        self.m2 = np.zeros(channels, dtype=np.float64)
-
-    def update(self, image):
-        n_new = image.shape[0] * image.shape[1]
-        mean_new = image.mean(axis=(0, 1), dtype=np.float64)
-        m2_new = np.square(image - mean_new).sum(axis=(0, 1))
-        total = self.count + n_new
-        delta = mean_new - self.mean
-        self.mean = self.mean + delta * (n_new / total)
-        self.m2 = self.m2 + m2_new + np.square(delta) * (self.count * n_new / total)
-        self.count = total
-
-    def finish(self):
-        std = np.sqrt(self.m2 / self.count)
-        return self.mean.copy(), np.maximum(std, _STD_FLOOR)
 
 
 def _n_threads(n_jobs):
@@ -260,7 +186,7 @@ def _decode_rows(decoder, column, rows, out):
 
     def decode(j):
         k = int(rows[j])
-        present[j] = decoder.decode(cells[k], out[j], column.where(k))
+        present[j] = decoder.decode(cells[k], out[j], column.where(k, _NAME))
 
     threads = min(_n_threads(decoder.n_jobs), len(rows))
     if threads <= 1:
@@ -765,24 +691,7 @@ default="bilinear"
         column = _as_column(X)
         if len(column) == 0:
             raise ValueError("ImageNormalizer: got 0 images. Expected at least one row.")
-        if reset:
-            self.n_features_in_ = 1
-            if column.feature_names is not None:
-                self.feature_names_in_ = column.feature_names
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        else:
-            fitted = getattr(self, "feature_names_in_", None)
-            if (
-                fitted is not None
-                and isinstance(X, pd.DataFrame)
-                and (column.feature_names is None or column.feature_names[0] != fitted[0])
-            ):
-                raise ValueError(
-                    f"ImageNormalizer was fitted on column {fitted[0]!r}, but transform got a "
-                    f"DataFrame with column {format_label(column.name)}. Pass the same column "
-                    "as in fit."
-                )
+        record_input(self, X, column, reset=reset, estimator=_NAME)
         return column
 
     def _check_standardization(self, spec):
@@ -840,9 +749,7 @@ default="bilinear"
             cells = list(cells)
         elif cells.dtype == object:
             cells = cells.copy()
-        return LazyImages(
-            _Column(cells, column.name, column.index, None, column.positions), decoder
-        )
+        return LazyImages(Column(cells, column.name, column.index, None, column.positions), decoder)
 
     # ------------------------------------------------------------------ #
     # Fitting and transforming
@@ -855,10 +762,9 @@ default="bilinear"
 
     def _learn_moments(self, moments, column):
         if moments.count == 0:
-            where = f"column {format_label(column.name)}" if column.name is not None else "input"
             raise ValueError(
-                f"ImageNormalizer: {where}: every row is missing, so mean_ and std_ cannot be "
-                "learned. Expected at least one image when standardize=True."
+                f"ImageNormalizer: {column.label}: every row is missing, so mean_ and std_ "
+                "cannot be learned. Expected at least one image when standardize=True."
             )
         self.mean_, self.std_ = moments.finish()
 
@@ -889,10 +795,10 @@ default="bilinear"
     def _fit_column(self, decoder, column):
         if not self.standardize:
             for k, cell in enumerate(column.cells):
-                decoder.check(cell, column.where(k))
+                decoder.check(cell, column.where(k, _NAME))
             return
         spec = decoder.spec
-        moments = _RunningMoments(spec.channels)
+        moments = RunningMoments(spec.channels)
         chunk = _FIT_CHUNK_PER_THREAD * _n_threads(decoder.n_jobs)
         buffer = np.empty((min(chunk, len(column)), *self._image_shape(spec)), dtype=np.float32)
         for start in range(0, len(column), chunk):
@@ -929,7 +835,7 @@ or LazyImages
         out = self._allocate(len(column), decoder.spec)
         present = _decode_rows(decoder, column, np.arange(len(column)), out)
         if self.standardize:
-            moments = _RunningMoments(decoder.spec.channels)
+            moments = RunningMoments(decoder.spec.channels)
             for k in np.flatnonzero(present):
                 moments.update(out[k])
             self._learn_moments(moments, column)
@@ -965,7 +871,7 @@ or LazyImages
         column = self._column(X, reset=False)
         if self._is_lazy(column, decoder.spec):
             for k, cell in enumerate(column.cells):
-                decoder.check(cell, column.where(k))
+                decoder.check(cell, column.where(k, _NAME))
             return self._lazy_output(column, decoder)
         out = self._allocate(len(column), decoder.spec)
         _decode_rows(decoder, column, np.arange(len(column)), out)

@@ -12,7 +12,9 @@ Safety rules applied to file paths and encoded bytes:
   being opened, and so is an empty file;
 * the file is opened with ``O_NONBLOCK`` where the platform has it and checked
   again with ``os.fstat``, so a path swapped for a FIFO after the first check
-  cannot block the process;
+  cannot block the process (both checks are done by
+  :func:`~skmm.preprocessing._files.open_regular_file`, shared with the audio
+  transformer);
 * the header is read first (``Image.open`` decodes no pixels) and an image whose
   ``width * height`` exceeds ``max_pixels`` is refused before any pixel is
   decoded;
@@ -32,18 +34,17 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 import threading
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ._messages import describe_value
+from ._files import open_regular_file
+from ._messages import describe_value, is_blank, is_na
 
-__all__ = ["RESAMPLE", "DecodeSpec", "check_cell", "decode_into", "is_missing"]
+__all__ = ["RESAMPLE", "DecodeSpec", "check_cell", "decode_into"]
 
 #: Names accepted by ``ImageNormalizer(resample=...)``.
 RESAMPLE = {
@@ -105,28 +106,6 @@ class DecodeSpec:
 # --------------------------------------------------------------------------- #
 
 
-def _is_missing(cell):
-    """Whether a cell stands for a missing image (None, NaN, ``pd.NA``, ``pd.NaT``)."""
-    if cell is None or cell is pd.NA or cell is pd.NaT:
-        return True
-    if isinstance(cell, (float, np.floating)):
-        return bool(np.isnan(cell))
-    return False
-
-
-def _is_blank_path(cell):
-    return isinstance(cell, str) and not cell.strip()
-
-
-def is_missing(cell):
-    """Whether a cell stands for a missing image.
-
-    Missing: None, NaN, ``pd.NA``, ``pd.NaT``, and an empty or whitespace-only
-    string path.
-    """
-    return _is_blank_path(cell) or _is_missing(cell)
-
-
 def check_cell(cell, where):
     """Return the kind of ``cell``: ``"path"``, ``"bytes"``, ``"pil"`` or ``"array"``.
 
@@ -138,7 +117,7 @@ def check_cell(cell, where):
     TypeError
         If the cell is of no supported kind.
     """
-    if _is_blank_path(cell):
+    if is_blank(cell):
         raise ValueError(
             f"{where} holds an empty path ({describe_value(cell)}), which stands for a missing "
             "image. Missing images are an error: drop or fill these rows before "
@@ -152,7 +131,7 @@ def check_cell(cell, where):
         return "pil"
     if isinstance(cell, np.ndarray) and cell.ndim >= 2:
         return "array"
-    if _is_missing(cell):
+    if is_na(cell):
         raise ValueError(
             f"{where} is missing ({describe_value(cell)}). Missing images are an error: drop or "
             "fill these rows before ImageNormalizer."
@@ -205,62 +184,16 @@ def decode_into(cell, spec, out, where):
 # --------------------------------------------------------------------------- #
 
 
-def _file_kind(mode):
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
-def _refuse_non_regular(mode, where, shown):
-    if stat.S_ISDIR(mode):
-        raise ValueError(f"{where}: path {shown} is a directory. Expected an image file.")
-    if not stat.S_ISREG(mode):
-        raise ValueError(
-            f"{where}: path {shown} is {_file_kind(mode)}, which is refused without being "
-            "read. Expected a regular image file."
-        )
-
-
 def _decode_path(cell, spec, out, where):
     path = os.fspath(cell)
-    shown = repr(path)
-    # Check the kind of file before opening it: opening a FIFO blocks, and a device
-    # such as /dev/zero never ends.
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise ValueError(
-            f"{where}: image file not found: {shown}. Expected the path of an existing image file."
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{where}: cannot access image path {shown} ({exc}).") from exc
-    _refuse_non_regular(st.st_mode, where, shown)
-    if st.st_size == 0:
-        raise ValueError(
-            f"{where}: image file {shown} is empty (0 bytes). Expected an encoded image."
-        )
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise ValueError(
-            f"{where}: cannot open image file {shown} ({exc.strerror or exc})."
-        ) from exc
-    try:
-        fh = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    with fh:
-        # The path may have been replaced between stat and open.
-        _refuse_non_regular(os.fstat(fh.fileno()).st_mode, where, shown)
-        _decode_stream(fh, spec, out, where, f"image file {shown}", from_bytes=False)
+    with open_regular_file(
+        path,
+        where,
+        "image",
+        expected="an encoded image",
+        directory_hint="Expected an image file.",
+    ) as fh:
+        _decode_stream(fh, spec, out, where, f"image file {path!r}", from_bytes=False)
 
 
 def _allowed_formats():

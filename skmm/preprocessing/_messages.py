@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import pandas as pd
 
 
 def is_int(value):
@@ -25,3 +26,22 @@ def describe_value(value, limit=60):
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return text
+
+
+def is_na(value):
+    """Whether a cell is None, NaN, ``pd.NA`` or ``pd.NaT``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isnan(value))
+    return False
+
+
+def is_blank(value):
+    """Whether a cell is an empty or whitespace-only string."""
+    return isinstance(value, str) and not value.strip()
+
+
+def is_missing(value):
+    """Whether a cell stands for a missing image or clip: :func:`is_na` or :func:`is_blank`."""
+    return is_blank(value) or is_na(value)

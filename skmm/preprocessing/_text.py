@@ -13,7 +13,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._messages import describe_value, format_label, is_int
+from ._columns import Column, frame_column, record_input
+from ._messages import describe_value, is_int
 
 __all__ = ["TextTokenizer"]
 
@@ -249,16 +250,13 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         return tokenize
 
     def _validate_documents(self, X, *, reset):
-        """Return ``(documents, column_label, index)`` for one column of text.
+        """Return the :class:`~skmm.preprocessing._columns.Column` of text documents ``X``.
 
-        ``column_label`` is used in error messages; ``index`` is the pandas index
-        (or None) used to name rows in error messages. With ``reset=True`` the
-        input-describing attributes are (re)set, otherwise the column name is
-        checked against the one seen in ``fit``.
+        The column's name and index are used to name rows in error messages.
+        With ``reset=True`` the input-describing attributes are (re)set,
+        otherwise the column name is checked against the one seen in ``fit``.
         """
         name = type(self).__name__
-        index = None
-        column = None
         if isinstance(X, (str, bytes)):
             raise ValueError(
                 f"{name} expects an iterable of text documents (a list, 1-D array, Series "
@@ -266,37 +264,9 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
                 "it in a list to tokenize one document."
             )
         if isinstance(X, pd.DataFrame):
-            if X.shape[1] != 1:
-                raise ValueError(
-                    f"{name} reads exactly one text column, but got a DataFrame with "
-                    f"{X.shape[1]} columns {list(X.columns)!r}. Select one column, e.g. "
-                    "X['text'] or X[['text']]."
-                )
-            column = X.columns[0]
-            index = X.index
-            documents = X.iloc[:, 0].tolist()
-            feature_names = np.asarray([column], dtype=object) if isinstance(column, str) else None
-            if reset:
-                if feature_names is not None:
-                    self.feature_names_in_ = feature_names
-                elif hasattr(self, "feature_names_in_"):
-                    del self.feature_names_in_
-            else:
-                fitted_names = getattr(self, "feature_names_in_", None)
-                if fitted_names is not None and (
-                    feature_names is None or fitted_names[0] != feature_names[0]
-                ):
-                    raise ValueError(
-                        f"{name} was fitted on column {fitted_names[0]!r}, but transform got "
-                        f"a DataFrame with column {format_label(column)}. Pass the same column "
-                        "as in fit."
-                    )
+            column = frame_column(X, name, "text")
         elif isinstance(X, pd.Series):
-            column = X.name
-            index = X.index
-            documents = X.tolist()
-            if reset and hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
+            column = Column(X.tolist(), X.name, X.index, None)
         elif isinstance(X, np.ndarray):
             if X.ndim != 1:
                 raise ValueError(
@@ -304,49 +274,39 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
                     f"shape {X.shape}. Pass one column, e.g. X[:, 0], or a one-column "
                     "DataFrame."
                 )
-            documents = X.tolist()
-            if reset and hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        elif isinstance(X, (list, tuple, pd.Index, pd.api.extensions.ExtensionArray)):
-            if isinstance(X, (pd.Index, pd.api.extensions.ExtensionArray)):
-                documents = X.tolist()
-            else:
-                documents = list(X)
-            if reset and hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
+            column = Column(X.tolist(), None, None, None)
+        elif isinstance(X, (pd.Index, pd.api.extensions.ExtensionArray)):
+            column = Column(X.tolist(), None, None, None)
+        elif isinstance(X, (list, tuple)):
+            column = Column(list(X), None, None, None)
         else:
             raise TypeError(
                 f"{name} expects a column of text documents: a pandas Series, a list or "
                 f"tuple, a 1-D NumPy array or a one-column DataFrame; got "
                 f"{type(X).__module__}.{type(X).__qualname__}."
             )
-        if reset:
-            self.n_features_in_ = 1
-        label = f"column {format_label(column)}" if column is not None else "input"
-        return documents, label, index
+        record_input(self, X, column, reset=reset, estimator=name)
+        return column
 
     @staticmethod
-    def _bad_cell(value, position, label, index):
-        row = f"row {position}"
-        if index is not None:
-            row += f" (index label {format_label(index[position])})"
+    def _bad_cell(value, position, column):
         return TypeError(
-            f"TextTokenizer: {label}, {row} holds a value of type {type(value).__name__} "
-            f"({describe_value(value)}). Expected a str, or None / NaN / pd.NA for a "
-            "missing document."
+            f"{column.where(position, 'TextTokenizer')} holds a value of type "
+            f"{type(value).__name__} ({describe_value(value)}). Expected a str, or None / "
+            "NaN / pd.NA for a missing document."
         )
 
-    def _tokenize_all(self, documents, label, index, tokenize):
+    def _tokenize_all(self, column, tokenize):
         """Tokenize every document; missing documents give an empty token list."""
         tokenized = []
         append = tokenized.append
-        for position, doc in enumerate(documents):
+        for position, doc in enumerate(column.cells):
             if isinstance(doc, str):
                 append(tokenize(doc))
             elif _is_missing(doc):
                 append([])
             else:
-                raise self._bad_cell(doc, position, label, index)
+                raise self._bad_cell(doc, position, column)
         return tokenized
 
     # ------------------------------------------------------------------ #
@@ -390,9 +350,9 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             The fitted tokenizer.
         """
         pattern = self._validate_params()
-        documents, label, index = self._validate_documents(X, reset=True)
-        tokenized = self._tokenize_all(documents, label, index, self._make_tokenize(pattern))
-        return self._fit_tokens(tokenized, len(documents))
+        column = self._validate_documents(X, reset=True)
+        tokenized = self._tokenize_all(column, self._make_tokenize(pattern))
+        return self._fit_tokens(tokenized, len(column))
 
     def fit_transform(self, X, y=None):
         """Learn the vocabulary of ``X`` and return ``X`` as token-id sequences.
@@ -413,9 +373,9 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             Token ids, padded with 0.
         """
         pattern = self._validate_params()
-        documents, label, index = self._validate_documents(X, reset=True)
-        tokenized = self._tokenize_all(documents, label, index, self._make_tokenize(pattern))
-        self._fit_tokens(tokenized, len(documents))
+        column = self._validate_documents(X, reset=True)
+        tokenized = self._tokenize_all(column, self._make_tokenize(pattern))
+        self._fit_tokens(tokenized, len(column))
         return self._encode(tokenized)
 
     # ------------------------------------------------------------------ #
@@ -462,8 +422,8 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "vocabulary_")
         pattern = self._validate_params()
-        documents, label, index = self._validate_documents(X, reset=False)
-        tokenized = self._tokenize_all(documents, label, index, self._make_tokenize(pattern))
+        column = self._validate_documents(X, reset=False)
+        tokenized = self._tokenize_all(column, self._make_tokenize(pattern))
         return self._encode(tokenized)
 
     def get_feature_names_out(self, input_features=None):

@@ -1,0 +1,151 @@
+"""The one input column read by each transformer, and how its cells are named in messages.
+
+Every transformer of this subpackage reads exactly one column of cells (paths,
+bytes, arrays, documents, ...). :class:`Column` holds the cells together with
+what an error message needs to name one of them (column name, row position,
+index label); :func:`as_column` reads the containers shared by the image and
+audio transformers; :func:`record_input` sets or checks ``n_features_in_`` and
+``feature_names_in_``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._messages import format_label
+
+__all__ = ["Column", "as_column", "frame_column", "record_input"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of cells plus what is needed to name a cell in messages.
+
+    ``positions`` holds the original row position of each cell when the column
+    is a subset of the one given to the transformer (None: the cells are rows
+    0 .. n-1), and ``index`` the index labels aligned with the cells.
+    """
+
+    cells: Any
+    name: Any
+    index: pd.Index | None
+    feature_names: np.ndarray | None
+    positions: np.ndarray | None = None
+
+    def __len__(self):
+        return len(self.cells)
+
+    @property
+    def label(self):
+        """``"column <name>"``, or ``"input"`` when the column has no name."""
+        return f"column {format_label(self.name)}" if self.name is not None else "input"
+
+    def where(self, k, estimator):
+        """Location of cell ``k``, used as the start of an error message.
+
+        ``"<estimator>: column <name>, row <position> (index label <label>)"``, the
+        row being the original position of the cell.
+        """
+        position = k if self.positions is None else int(self.positions[k])
+        row = f"row {position}"
+        if self.index is not None:
+            row += f" (index label {format_label(self.index[k])})"
+        return f"{estimator}: {self.label}, {row}"
+
+    def take(self, rows):
+        """The cells at positions ``rows`` (an int array), keeping their original rows."""
+        if isinstance(self.cells, np.ndarray):
+            cells = self.cells[rows]
+        else:
+            cells = [self.cells[k] for k in rows]
+        positions = rows if self.positions is None else self.positions[rows]
+        index = None if self.index is None else self.index[rows]
+        return Column(cells, self.name, index, None, np.asarray(positions, dtype=np.intp))
+
+
+def frame_column(X, estimator, kind):
+    """Return the :class:`Column` of a DataFrame ``X``, which must have exactly one column.
+
+    ``kind`` ("image", "audio", "text") names the column in the message.
+    """
+    if X.shape[1] != 1:
+        raise ValueError(
+            f"{estimator} reads exactly one {kind} column, but got a DataFrame with "
+            f"{X.shape[1]} columns {list(X.columns)!r}. Select one column, e.g. "
+            f"X['{kind}'] or X[['{kind}']]."
+        )
+    column = X.columns[0]
+    feature_names = np.asarray([column], dtype=object) if isinstance(column, str) else None
+    return Column(X.iloc[:, 0].tolist(), column, X.index, feature_names)
+
+
+def as_column(X, *, estimator, kind, items, single, wrap_hint, accepted, array_cells):
+    """Return a :class:`Column` for a Series, one-column DataFrame, list, tuple or array.
+
+    Parameters
+    ----------
+    X : object
+        The input of ``fit`` or ``transform``.
+    estimator : str
+        Name of the transformer, the start of every message.
+    kind : str
+        Kind of column ("image", "audio"), see :func:`frame_column`.
+    items : str
+        What the cells are, in the plural ("images", "audio clips").
+    single : tuple of type
+        Types of a single cell given in place of a column, refused with ``wrap_hint``.
+    wrap_hint : str
+        Sentence telling how to pass a single cell.
+    accepted : str
+        The accepted containers, for the message about any other one.
+    array_cells : callable
+        Turns a NumPy array into the cells, or raises for an array of the wrong shape.
+    """
+    if isinstance(X, single):
+        raise TypeError(
+            f"{estimator} expects a column of {items}; got a single {type(X).__name__} "
+            f"object. {wrap_hint}"
+        )
+    if isinstance(X, pd.DataFrame):
+        return frame_column(X, estimator, kind)
+    if isinstance(X, pd.Series):
+        return Column(X.tolist(), X.name, X.index, None)
+    if isinstance(X, (list, tuple)):
+        return Column(X, None, None, None)
+    if isinstance(X, np.ndarray):
+        return Column(array_cells(X), None, None, None)
+    raise TypeError(
+        f"{estimator} expects a column of {items}: {accepted}; got "
+        f"{type(X).__module__}.{type(X).__qualname__}."
+    )
+
+
+def record_input(transformer, X, column, *, reset, estimator):
+    """Set (``reset=True``) or check the input attributes of a one-column transformer.
+
+    With ``reset=True``, ``n_features_in_`` is set to 1 and ``feature_names_in_``
+    to the column's feature names (removed when it has none). Otherwise a
+    DataFrame ``X`` must have the column name seen in ``fit``.
+    """
+    if reset:
+        transformer.n_features_in_ = 1
+        if column.feature_names is not None:
+            transformer.feature_names_in_ = column.feature_names
+        elif hasattr(transformer, "feature_names_in_"):
+            del transformer.feature_names_in_
+        return
+    fitted = getattr(transformer, "feature_names_in_", None)
+    if (
+        fitted is not None
+        and isinstance(X, pd.DataFrame)
+        and (column.feature_names is None or column.feature_names[0] != fitted[0])
+    ):
+        raise ValueError(
+            f"{estimator} was fitted on column {fitted[0]!r}, but transform got a "
+            f"DataFrame with column {format_label(column.name)}. Pass the same column "
+            "as in fit."
+        )
