@@ -13,7 +13,7 @@ square) to a temporary folder, then times, in the same run and best of
     then every row decoded in batches of 64 through ``__getitem__``.
 
 The methods run in turn within each repeat, so a drift of the machine affects
-them alike. ``ratio`` is seconds over the baseline's seconds (lower is faster).
+them alike. ``speed-up`` is images/s over the baseline's images/s (higher is faster).
 
 Run:  python benchmarks/image_decoding.py [--n-images 2000] [--size 128] [--out-size 64]
 """
@@ -119,11 +119,11 @@ def main():
         f"{args.out_size}x{args.out_size}, best of {args.repeats}, "
         f"os.cpu_count()={os.cpu_count()}"
     )
-    print(f"{'method':<40}{'seconds':>10}{'images/s':>11}{'ratio':>8}")
+    print(f"{'method':<40}{'seconds':>10}{'images/s':>11}{'speed-up':>10}")
     baseline = min(times[methods[0][0]])
     for name, _ in methods:
         best = min(times[name])
-        print(f"{name:<40}{best:>10.3f}{args.n_images / best:>11.0f}{best / baseline:>8.2f}")
+        print(f"{name:<40}{best:>10.3f}{args.n_images / best:>11.0f}{baseline / best:>10.2f}")
 
 
 if __name__ == "__main__":
