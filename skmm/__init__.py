@@ -1,7 +1,8 @@
 """skmm: scikit-learn-native multimodal deep learning on Keras 3.
 
 Importing skmm does not import TensorFlow: the transformers load without it,
-and ``MultimodalClassifier`` imports TensorFlow and Keras on first access.
+and ``MultimodalClassifier`` / ``MultimodalRegressor`` import TensorFlow and
+Keras on first access.
 """
 
 from importlib import import_module
@@ -16,11 +17,12 @@ __all__ = [
     "ImageNormalizer",
     "MultimodalClassifier",
     "MultimodalInput",
+    "MultimodalRegressor",
     "TextTokenizer",
     "__version__",
 ]
 
-_LAZY = {"MultimodalClassifier": "skmm.estimators"}
+_LAZY = {"MultimodalClassifier": "skmm.estimators", "MultimodalRegressor": "skmm.estimators"}
 
 
 def __getattr__(name):

@@ -18,6 +18,7 @@ except ImportError:  # scikit-learn 1.6
 
 __all__ = [
     "ScikerasClassifierTagsMixin",
+    "ScikerasRegressorTagsMixin",
     "VisualBlock",
     "load_keras_model_bytes",
     "save_keras_model_bytes",
@@ -51,6 +52,28 @@ def _classifier_tags():
     from sklearn.utils import ClassifierTags
 
     return ClassifierTags()
+
+
+class ScikerasRegressorTagsMixin:
+    """Correct scikit-learn >= 1.6 tags for a scikeras 0.13 ``KerasRegressor``.
+
+    The same mixin-order problem as :class:`ScikerasClassifierTagsMixin`:
+    ``KerasRegressor(BaseWrapper, RegressorMixin)`` never runs
+    ``RegressorMixin.__sklearn_tags__``, so ``is_regressor`` is False and
+    ``cross_val_score`` scores it without knowing it is a regressor.
+
+    Goes away with the same scikeras release as the classifier shim.
+    """
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import RegressorTags
+
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        tags.regressor_tags = tags.regressor_tags or RegressorTags()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        return tags
 
 
 # Keras 3 saves to and loads from file-like objects only through its private

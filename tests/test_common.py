@@ -16,6 +16,7 @@ from skmm import (
     ImageNormalizer,
     MultimodalClassifier,
     MultimodalInput,
+    MultimodalRegressor,
     TextTokenizer,
 )
 
@@ -24,6 +25,9 @@ REGISTRY = [
         epochs=5, hidden_units=(16,), tabular_units=(16,), learning_rate=0.01, random_state=0
     ),
     TextTokenizer(),
+    MultimodalRegressor(
+        epochs=20, hidden_units=(16,), tabular_units=(16,), learning_rate=0.01, random_state=0
+    ),
     ImageNormalizer(size=(8, 8)),
     AudioFeaturizer(sample_rate=8000, duration=0.1, n_mels=8),
 ]
@@ -37,23 +41,25 @@ NOT_CHECKABLE = {
     ),
 }
 
+_SCIKERAS_NETWORK_FAILURES = {
+    "check_mixin_order": (
+        "scikeras 0.13 declares KerasClassifier(BaseWrapper, ClassifierMixin) and "
+        "KerasRegressor(BaseWrapper, RegressorMixin); no subclass can put the mixin "
+        "first (no consistent MRO). The tags are corrected in skmm._compat."
+    ),
+    "check_estimator_tags_renamed": (
+        "scikeras 0.13's BaseWrapper defines _more_tags without __sklearn_tags__; the "
+        "check inspects every class of the MRO, and skmm cannot edit scikeras' class."
+    ),
+    "check_sample_weight_equivalence_on_dense_data": (
+        "mini-batch stochastic training: repeating a row changes the batches and the "
+        "per-batch loss normalization, so weights and repetitions give different (not "
+        "bit-equal) networks."
+    ),
+}
 EXPECTED_FAILED_CHECKS = {
-    "MultimodalClassifier": {
-        "check_mixin_order": (
-            "scikeras 0.13 declares KerasClassifier(BaseWrapper, ClassifierMixin); no "
-            "subclass can put ClassifierMixin first (no consistent MRO). The tags are "
-            "corrected in skmm._compat.ScikerasClassifierTagsMixin."
-        ),
-        "check_estimator_tags_renamed": (
-            "scikeras 0.13's BaseWrapper defines _more_tags without __sklearn_tags__; the "
-            "check inspects every class of the MRO, and skmm cannot edit scikeras' class."
-        ),
-        "check_sample_weight_equivalence_on_dense_data": (
-            "mini-batch stochastic training: repeating a row changes the batches and the "
-            "per-batch loss normalization, so weights and repetitions give different (not "
-            "bit-equal) networks."
-        ),
-    },
+    "MultimodalClassifier": _SCIKERAS_NETWORK_FAILURES,
+    "MultimodalRegressor": _SCIKERAS_NETWORK_FAILURES,
 }
 
 

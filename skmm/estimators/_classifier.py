@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import inspect
-from collections import defaultdict
-
-import keras
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
-from scikeras.wrappers import BaseWrapper, KerasClassifier
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import NotFittedError
+from scikeras.wrappers import KerasClassifier
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_consistent_length,
-    column_or_1d,
-    validate_data,
-)
 
-from .._compat import (
-    ScikerasClassifierTagsMixin,
-    load_keras_model_bytes,
-    save_keras_model_bytes,
-)
-from ..compose import BlockSpec, MultimodalBlocks
-from ..network import PredictFunction, build_fused_network
-from ._feeding import BlockBatches, has_lazy_block, subset_inputs
-from ._inputs import TABULAR_BLOCK, KerasInputs, blocks_from_mapping, check_blocks, is_mapping
-from ._seeding import MAX_SEED, seed_from_random_state, seeded
+from .._compat import ScikerasClassifierTagsMixin
+from ._base import MultimodalEstimatorMixin, check_target, fill_docstring
 
 _SUPPORTED_TARGETS = ("binary", "multiclass")
 
 
-class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
+class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin, KerasClassifier):
     """A fused multimodal neural network as a scikit-learn classifier.
 
     The network is built at fit time from the blocks it receives: one encoder
@@ -57,92 +34,22 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
 
     Parameters
     ----------
-    l2 : float, default=1e-4
-        L2 strength λ on every kernel and embedding table.
-    embedding_dim : int, default=32
-        Width of the token embedding of text blocks.
-    text_units : int, default=32
-        Units of the LSTM of text blocks.
-    image_filters : tuple of int, default=(64, 128, 128)
-        Filters of each Conv2D stage of image blocks (each stage: 3×3
-        convolution, ReLU, 2×2 max pooling).
-    image_width_multiplier : float, default=1.0
-        Scales every entry of ``image_filters`` (0.5 halves the widths).
-    audio_filters : tuple of int, default=(64, 128)
-        Filters of each Conv1D stage of audio blocks (3-frame convolution,
-        ReLU, 2× max pooling, then global average pooling).
-    tabular_units : tuple of int, default=(64,)
-        Hidden layer widths of the MLP of tabular blocks.
-    hidden_units : tuple of int, default=(64,)
-        Hidden layer widths of the head on the fused features.
-    dropout : float, default=0.2
-        Dropout rate after each hidden layer of the head.
-    modality_dropout : float, default=0.0
-        During training, probability of treating a text, image or audio
-        block as missing for a row (its features zeroed, its presence input
-        0), so the network learns to predict when a modality is absent.
-    optimizer : str or keras optimizer class or instance, default="adam"
-    learning_rate : float, default=1e-3
-        Learning rate of the optimizer when ``optimizer`` is a name or a
-        class (an optimizer instance keeps its own).
+    <<network parameters>>
     loss : str or keras loss, default=None
         None picks binary cross-entropy for binary targets and sparse
         categorical cross-entropy for multiclass ones.
-    metrics : list, default=None
-        Extra Keras metrics to record in ``history_``.
-    batch_size : int, default=32
-    epochs : int, default=10
-    validation_split : float, default=0.0
-        Keras' validation split (the last rows of the training data, no
-        early stopping). Prefer ``early_stopping``.
-    early_stopping : bool, default=False
-        Hold out a stratified, seeded ``validation_fraction`` of the rows
-        given to ``fit`` (inside each cross-validation training fold, so
-        nothing leaks), stop when the validation loss has not improved by
-        ``tol`` for ``n_iter_no_change`` epochs, and restore the weights of
-        the best epoch. Ignored by ``partial_fit``.
-    validation_fraction : float, default=0.1
-        Share of the training rows held out for early stopping.
-    n_iter_no_change : int, default=10
-        Epochs without improvement before training stops.
-    tol : float, default=1e-4
-        Least decrease of the validation loss that counts as improvement.
-    shuffle : bool, default=True
+    <<training parameters>>
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``.
-    callbacks : list of keras callbacks, default=None
-    warm_start : bool, default=False
-        If True, a new ``fit`` keeps training the current network.
-    verbose : int, default=0
-        0 is silent; 1 shows Keras' progress bar; 2 one line per epoch.
-    random_state : int, RandomState, Generator or None, default=None
-        Seeds weight initialization, shuffling and dropout of each fit. An
-        int gives identical fits (on CPU); a RandomState gives a new seed
-        for every fit; None leaves the global random state alone.
-    **kwargs
-        Routed parameters, e.g. ``optimizer__momentum=0.9``.
+    <<common parameters>>
 
     Attributes
     ----------
-    model_ : keras.Model
-        The fitted network.
-    block_specs_ : dict of str to BlockSpec
-        The blocks the network was built for.
     classes_ : ndarray
         Class labels.
     n_classes_ : int
         Number of classes.
-    history_ : dict of list
-        Loss (and metrics; ``val_loss`` with early stopping) per epoch of the
-        last ``fit``, or accumulated over ``partial_fit`` calls.
-    n_iter_ : int
-        Number of epochs in ``history_``.
-    best_iteration_ : int
-        With early stopping, the epoch (1-based) whose weights were kept.
-    n_features_in_ : int
-        Number of features, only when fitted on a plain numeric table.
-    feature_names_in_ : ndarray of str
-        Column names, only when fitted on a numeric DataFrame.
+    <<common attributes>>
 
     See Also
     --------
@@ -160,6 +67,8 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
     >>> clf.predict(X[:3]).shape
     (3,)
     """
+
+    _stratified_validation = True
 
     def __init__(
         self,
@@ -222,108 +131,6 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
         self.random_state = random_state
         vars(self).update(kwargs)
 
-    # -- parameters ---------------------------------------------------------------------
-
-    def _get_param_names(self):
-        # Every public attribute set by __init__ is a parameter: the named ones
-        # and routed ones given as keyword arguments (``optimizer__momentum``).
-        return sorted(k for k in vars(self) if not k.startswith("_") and not k.endswith("_"))
-
-    def _check_params(self):
-        named = inspect.signature(type(self).__init__).parameters
-        prefixes = self._routing_prefixes | {"callbacks"}
-        unknown = [
-            k
-            for k in self._get_param_names()
-            if k not in named and not ("__" in k and k.split("__")[0] in prefixes)
-        ]
-        if unknown:
-            raise TypeError(
-                f"Unknown parameter(s) {unknown} for {type(self).__name__}; routed "
-                f"parameters must start with one of {sorted(self._routing_prefixes)} "
-                "followed by '__'."
-            )
-        if not (isinstance(self.l2, int | float) and self.l2 >= 0):
-            raise ValueError(f"l2 must be a float >= 0; got {self.l2!r}.")
-        for name in ("dropout", "modality_dropout"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} must be in [0, 1); got {getattr(self, name)!r}.")
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(
-                f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}."
-            )
-        if self.early_stopping and self.validation_split:
-            raise ValueError(
-                "early_stopping holds out its own validation rows; set validation_split=0."
-            )
-        for name in ("embedding_dim", "text_units", "batch_size", "epochs", "n_iter_no_change"):
-            value = getattr(self, name)
-            if not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1; got {value!r}.")
-        for name in ("image_filters", "audio_filters", "tabular_units", "hidden_units"):
-            value = getattr(self, name)
-            if not all(isinstance(u, int | np.integer) and u >= 1 for u in value):
-                raise ValueError(f"{name} must be a sequence of ints >= 1; got {value!r}.")
-        if not self.image_width_multiplier > 0:
-            raise ValueError(
-                f"image_width_multiplier must be > 0; got {self.image_width_multiplier!r}."
-            )
-
-    # -- input validation (called by scikeras) ------------------------------------------
-
-    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
-        if y is not None:
-            _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
-        if X is not None:
-            X = self._validate_blocks(X, reset=reset)
-            if y is not None:
-                check_consistent_length(np.empty(X.n_samples), y)
-        return X, y
-
-    def _validate_blocks(self, X, reset):
-        fitted_specs = None if reset else self.block_specs_
-        if isinstance(X, MultimodalBlocks):
-            blocks = X
-        elif is_mapping(X) and not sp.issparse(X):  # a dok_matrix is a dict
-            blocks = blocks_from_mapping(X, fitted_specs)
-        else:
-            if not reset and TABULAR_BLOCK not in self.block_specs_:
-                raise ValueError(
-                    f"This {type(self).__name__} was fitted on blocks "
-                    f"{list(self.block_specs_)}; got a plain table."
-                )
-            array = validate_data(self, X, reset=reset, dtype=np.float32)
-            spec = BlockSpec(TABULAR_BLOCK, "tabular", array.shape[1:], "float32")
-            blocks = MultimodalBlocks({TABULAR_BLOCK: array}, {TABULAR_BLOCK: spec})
-        if blocks.n_samples == 0:
-            raise ValueError("Found an input with 0 samples; at least 1 is required.")
-        if reset and blocks.n_samples < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 samples to fit; got n_samples=1."
-            )
-        check_blocks(blocks, fitted_specs)
-        if reset:
-            if not isinstance(X, np.ndarray) and not hasattr(X, "iloc"):
-                for attribute in ("n_features_in_", "feature_names_in_"):
-                    vars(self).pop(attribute, None)
-            self.block_specs_ = dict(blocks.specs)
-        return blocks
-
-    def _validate_sample_weight(self, X, y, sample_weight):
-        sample_weight = _check_sample_weight(
-            sample_weight, y, dtype=np.float32, ensure_non_negative=True
-        )
-        if not sample_weight.any():
-            raise ValueError("Every sample_weight is zero; there is nothing to train on.")
-        kept = sample_weight != 0
-        if kept.all():
-            return X, y, sample_weight
-        return X.take(kept), y[kept], sample_weight[kept]
-
-    @property
-    def feature_encoder(self):
-        return KerasInputs()
-
     # -- building -------------------------------------------------------------------------
 
     def _initialize(self, X, y=None):
@@ -341,126 +148,18 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
                 f"The target has a single class ({self.classes_[0]!r}); a classifier needs "
                 "at least 2 classes."
             )
-        self.feature_encoder_ = self.feature_encoder.fit(X)
-        self.model_ = self._build_network()
-        self._predict_function = PredictFunction(self.model_)
-        self._initialize_callbacks()
+        self._finish_initialize(X)
         return X, y
 
-    def _build_network(self):
+    def _build_model(self):
         binary = self.target_type_ == "binary"
-        model = build_fused_network(
-            list(self.block_specs_.values()),
+        return self._build_network(
             n_outputs=1 if binary else self.n_classes_,
             output_activation="sigmoid" if binary else "softmax",
-            l2=self.l2,
-            embedding_dim=self.embedding_dim,
-            text_units=self.text_units,
-            image_filters=tuple(self.image_filters),
-            image_width_multiplier=self.image_width_multiplier,
-            audio_filters=tuple(self.audio_filters),
-            tabular_units=tuple(self.tabular_units),
-            hidden_units=tuple(self.hidden_units),
-            dropout=self.dropout,
-            modality_dropout=self.modality_dropout,
+            default_loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
         )
-        compile_kwargs = self._get_compile_kwargs()
-        # An optimizer instance, or a routed optimizer__learning_rate, keeps its own rate.
-        if isinstance(self.optimizer, str | type) and "optimizer__learning_rate" not in vars(self):
-            compile_kwargs["optimizer"].learning_rate = self.learning_rate
-        if self.loss is None:
-            compile_kwargs["loss"] = (
-                "binary_crossentropy" if binary else "sparse_categorical_crossentropy"
-            )
-        model.compile(**compile_kwargs)
-        return model
 
     # -- fitting --------------------------------------------------------------------------
-
-    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        stopper = None
-        if self.early_stopping and not getattr(self, "_incremental", False):
-            train, val = self._early_stopping_split(y)
-            stopper = keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=self.n_iter_no_change,
-                min_delta=self.tol,
-                restore_best_weights=True,
-            )
-            kwargs["validation_data"] = self._keras_data(
-                subset_inputs(X, val), y[val], _rows_or_none(sample_weight, val)
-            )
-            X, y, sample_weight = (
-                subset_inputs(X, train),
-                y[train],
-                _rows_or_none(sample_weight, train),
-            )
-        user_callbacks = self._fit_callbacks
-        self._fit_callbacks = [*user_callbacks, *([stopper] if stopper else [])]
-        try:
-            if has_lazy_block(X):
-                self._fit_batches(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
-            else:
-                super()._fit_keras_model(
-                    X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
-                )
-        finally:
-            self._fit_callbacks = user_callbacks
-        if stopper is not None:
-            self.best_iteration_ = stopper.best_epoch + 1
-        self.n_iter_ = len(self.history_["loss"])
-
-    def _early_stopping_split(self, y):
-        """Stratified, seeded train / validation rows inside the data given to fit."""
-        # y is encoded: ordinal codes (n, 1), or one-hot (n, n_classes) with a categorical loss
-        labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
-        try:
-            return train_test_split(
-                np.arange(len(labels)),
-                test_size=self.validation_fraction,
-                stratify=labels,
-                random_state=np.random.randint(MAX_SEED),
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping could not hold out a stratified validation_fraction="
-                f"{self.validation_fraction} of {len(labels)} rows ({exc}). Use more rows, a "
-                "larger validation_fraction, or early_stopping=False."
-            ) from exc
-
-    def _keras_data(self, X, y, sample_weight):
-        """Validation data as Keras takes it: a tuple, or batches when a block is lazy."""
-        if has_lazy_block(X):
-            return BlockBatches(X, y, sample_weight, batch_size=self.batch_size)
-        return (X, y, sample_weight)
-
-    def _fit_batches(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        """Train on lazy blocks, decoded batch by batch in background threads."""
-        if self.validation_split:
-            raise ValueError(
-                "validation_split cannot split lazy blocks; use early_stopping, which holds "
-                "out validation_fraction of the rows."
-            )
-        batches = BlockBatches(
-            X,
-            y,
-            sample_weight,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            seed=np.random.randint(MAX_SEED),
-        )
-        history = self.model_.fit(
-            batches,
-            epochs=initial_epoch + epochs,
-            initial_epoch=initial_epoch,
-            verbose=self.verbose,
-            callbacks=self._fit_callbacks,
-            **kwargs,
-        )
-        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
-            self.history_ = defaultdict(list)
-        for key, values in history.history.items():
-            self.history_[key] += values
 
     def _sample_weight_with_class_weight(self, y, sample_weight):
         if self.class_weight is None:
@@ -491,12 +190,10 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             The fitted classifier.
         """
         self._check_params()
-        y = _check_target(self, y)
+        y = check_target(self, y)
         self.classes_ = None
         sample_weight = self._sample_weight_with_class_weight(y, sample_weight)
-        with seeded(seed_from_random_state(self.random_state)):
-            BaseWrapper.fit(self, X, y, sample_weight=sample_weight, **kwargs)
-        return self
+        return self._seeded_fit(X, y, sample_weight, **kwargs)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train the current network for one more epoch (build it on first call).
@@ -520,40 +217,10 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
             The classifier.
         """
         self._check_params()
-        y = _check_target(self, y)
+        y = check_target(self, y)
         self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
         sample_weight = self._sample_weight_with_class_weight(y, sample_weight)
-        seed = seed_from_random_state(self.random_state)
-        if seed is not None and isinstance(self.random_state, int | np.integer):
-            seed += self.current_epoch  # a new shuffle and dropout draw per epoch
-        self._incremental = True  # partial_fit trains on all it is given: no early stopping
-        try:
-            with seeded(seed):
-                BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
-        finally:
-            self._incremental = False
-        return self
-
-    def _predict_raw(self, X, **kwargs):
-        """Network outputs for ``X``; one traced graph per fitted model."""
-        if not self.initialized_:
-            raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet; call fit before predicting."
-            )
-        if kwargs:
-            raise TypeError(
-                f"predict takes no keyword arguments; got {sorted(kwargs)}. Set "
-                "predict__batch_size on the estimator instead."
-            )
-        X, _ = self._validate_data(X=X)
-        batch_size = getattr(self, "predict__batch_size", 1024)
-        inputs = self.feature_encoder_.transform(X)
-        if has_lazy_block(inputs):
-            batches = BlockBatches(inputs, batch_size=batch_size)
-            return np.concatenate(
-                [self._predict_function(batches[i][0]) for i in range(len(batches))]
-            )
-        return self._predict_function(inputs, batch_size)
+        return self._seeded_partial_fit(X, y, sample_weight, **kwargs)
 
     def predict_proba(self, X):
         """Class probabilities for ``X``.
@@ -592,55 +259,11 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, KerasClassifier):
 
     # -- scikit-learn protocol ----------------------------------------------------------
 
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, "model_")
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         tags.non_deterministic = self.random_state is None
         return tags
 
-    def __getstate__(self):
-        state = super().__getstate__()
-        state = dict(state)
-        state.pop("_predict_function", None)
-        if "model_" in state:
-            state["_keras_model_bytes"] = save_keras_model_bytes(state.pop("model_"))
-        return state
 
-    def __setstate__(self, state):
-        state = dict(state)
-        model_bytes = state.pop("_keras_model_bytes", None)
-        super().__setstate__(state)
-        if model_bytes is not None:
-            self.model_ = load_keras_model_bytes(model_bytes)
-            self._predict_function = PredictFunction(self.model_)
-
-    def __repr__(self, N_CHAR_MAX=700):
-        # scikit-learn's repr (changed parameters only), not scikeras' one-per-line dump
-        return BaseEstimator.__repr__(self, N_CHAR_MAX=N_CHAR_MAX)
-
-
-def _check_target(estimator, y):
-    """Refuse a missing y; turn a column vector into 1-D with a warning, as sklearn does."""
-    if y is None:
-        raise ValueError(
-            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
-        )
-    if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
-        y = column_or_1d(y, warn=True)
-    missing = pd.isna(np.asarray(y, dtype=object))
-    if missing.ndim == 1 and missing.any():
-        row = int(np.flatnonzero(missing)[0])
-        label = f" (index label {y.index[row]!r})" if hasattr(y, "index") else ""
-        raise ValueError(
-            f"y has missing labels (NaN or None): row {row}{label} and "
-            f"{int(missing.sum()) - 1} more. Drop those rows or fill their labels; a "
-            "classifier cannot learn from a missing label."
-        )
-    return y
-
-
-def _rows_or_none(sample_weight, rows):
-    return None if sample_weight is None else sample_weight[rows]
+MultimodalClassifier.__doc__ = fill_docstring(MultimodalClassifier.__doc__)

@@ -9,28 +9,98 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from ._layers import MaskedAveragePooling1D, PaddingMask, PositionEmbedding, ReverseChannels
+
 
 def l2_regularizer(l2):
     """The L2 penalty applied to every kernel; None when ``l2`` is 0."""
     return keras.regularizers.L2(float(l2)) if l2 else None
 
 
-def text_encoder(inputs, spec, *, embedding_dim, text_units, l2):
-    """Embedding + LSTM over token ids (0 is padding and is masked)."""
+TEXT_ENCODERS = ("lstm", "gru", "cnn", "transformer")
+
+#: Number of attention heads of the ``"transformer"`` text encoder.
+TEXT_ATTENTION_HEADS = 2
+
+#: Number of Conv1D stages of the ``"cnn"`` text encoder.
+TEXT_CONV_STAGES = 2
+
+
+def text_encoder(inputs, spec, *, embedding_dim, text_units, l2, encoder="lstm"):
+    """Encode token ids (0 is padding) into a flat feature vector.
+
+    ``"lstm"`` / ``"gru"``: Embedding (padding masked) + one recurrent layer
+    of ``text_units``. ``"cnn"``: Embedding, then ``TEXT_CONV_STAGES`` Conv1D
+    stages (``text_units`` filters, kernel 3, ReLU), with padded positions
+    zeroed after the embedding and after every stage, then global max
+    pooling (with ReLU features and zeroed padding this is the max over the
+    real tokens). ``"transformer"``: Embedding + learned position embedding,
+    one self-attention block (``TEXT_ATTENTION_HEADS`` heads of total width
+    ``text_units``, padded keys masked, residual + LayerNormalization), a
+    feed-forward block (``text_units`` hidden units, residual +
+    LayerNormalization), then the mean over the real tokens; its features
+    have ``embedding_dim`` values.
+    """
     reg = l2_regularizer(l2)
+    name = spec.name
+    if encoder in ("lstm", "gru"):
+        x = layers.Embedding(
+            input_dim=spec.vocabulary_size,
+            output_dim=embedding_dim,
+            mask_zero=True,
+            embeddings_regularizer=reg,
+            name=f"{name}_embedding",
+        )(inputs)
+        recurrent = layers.LSTM if encoder == "lstm" else layers.GRU
+        return recurrent(
+            text_units,
+            kernel_regularizer=reg,
+            recurrent_regularizer=reg,
+            name=f"{name}_{encoder}",
+        )(x)
+    if encoder not in TEXT_ENCODERS:
+        raise ValueError(
+            f"Unknown text_encoder {encoder!r}; choose one of {', '.join(TEXT_ENCODERS)}."
+        )
+    length = spec.shape[0]
+    mask = PaddingMask(name=f"{name}_padding_mask")(inputs)
     x = layers.Embedding(
         input_dim=spec.vocabulary_size,
         output_dim=embedding_dim,
-        mask_zero=True,
         embeddings_regularizer=reg,
-        name=f"{spec.name}_embedding",
+        name=f"{name}_embedding",
     )(inputs)
-    return layers.LSTM(
-        text_units,
+    if encoder == "cnn":
+        step_mask = layers.Reshape((length, 1), name=f"{name}_step_mask")(mask)
+        x = layers.Multiply(name=f"{name}_embedding_masked")([x, step_mask])
+        for stage in range(TEXT_CONV_STAGES):
+            x = layers.Conv1D(
+                text_units,
+                kernel_size=3,
+                padding="same",
+                activation="relu",
+                kernel_regularizer=reg,
+                name=f"{name}_conv{stage}",
+            )(x)
+            x = layers.Multiply(name=f"{name}_conv{stage}_masked")([x, step_mask])
+        return layers.GlobalMaxPooling1D(name=f"{name}_global_pool")(x)
+    # transformer
+    x = PositionEmbedding(length, embeddings_regularizer=reg, name=f"{name}_position_embedding")(x)
+    attention = layers.MultiHeadAttention(
+        num_heads=TEXT_ATTENTION_HEADS,
+        key_dim=max(1, text_units // TEXT_ATTENTION_HEADS),
         kernel_regularizer=reg,
-        recurrent_regularizer=reg,
-        name=f"{spec.name}_lstm",
+        name=f"{name}_attention",
+    )(x, x, value_mask=mask)
+    x = layers.Add(name=f"{name}_attention_residual")([x, attention])
+    x = layers.LayerNormalization(name=f"{name}_attention_norm")(x)
+    ff = layers.Dense(
+        text_units, activation="relu", kernel_regularizer=reg, name=f"{name}_ffn_dense0"
     )(x)
+    ff = layers.Dense(embedding_dim, kernel_regularizer=reg, name=f"{name}_ffn_dense1")(ff)
+    x = layers.Add(name=f"{name}_ffn_residual")([x, ff])
+    x = layers.LayerNormalization(name=f"{name}_ffn_norm")(x)
+    return MaskedAveragePooling1D(name=f"{name}_pool")([x, mask])
 
 
 def image_encoder(inputs, spec, *, image_filters, image_width_multiplier, l2):
@@ -49,6 +119,106 @@ def image_encoder(inputs, spec, *, image_filters, image_width_multiplier, l2):
         if min(x.shape[1], x.shape[2]) >= 2:
             x = layers.MaxPooling2D(2, name=f"{spec.name}_pool{stage}")(x)
     return layers.GlobalAveragePooling2D(name=f"{spec.name}_global_pool")(x)
+
+
+# How each keras.applications backbone wants its RGB input, given images in [0, 1]:
+#   "tf": scaled to [-1, 1];
+#   "caffe": scaled to [0, 255], channels reversed to BGR, ImageNet mean subtracted;
+#   "torch": ImageNet mean subtracted and divided by the ImageNet std;
+#   "uint8": scaled to [0, 255] (the backbone normalizes inside itself).
+_PREPROCESSING = {
+    **dict.fromkeys(
+        ["ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge"],
+        "uint8",
+    ),
+    **dict.fromkeys(["DenseNet121", "DenseNet169", "DenseNet201"], "torch"),
+    **dict.fromkeys([f"EfficientNetB{i}" for i in range(8)], "uint8"),
+    **dict.fromkeys(
+        [f"EfficientNetV2{v}" for v in ("B0", "B1", "B2", "B3", "S", "M", "L")], "uint8"
+    ),
+    **dict.fromkeys(["MobileNetV3Large", "MobileNetV3Small"], "uint8"),
+    **dict.fromkeys(["ResNet50", "ResNet101", "ResNet152", "VGG16", "VGG19"], "caffe"),
+    **dict.fromkeys(
+        [
+            "InceptionResNetV2",
+            "InceptionV3",
+            "MobileNet",
+            "MobileNetV2",
+            "NASNetLarge",
+            "NASNetMobile",
+            "ResNet50V2",
+            "ResNet101V2",
+            "ResNet152V2",
+            "Xception",
+        ],
+        "tf",
+    ),
+}
+# Smallest height and width each backbone accepts (32 where not listed).
+_MIN_SIZE = {"InceptionResNetV2": 75, "InceptionV3": 75, "Xception": 71}
+# ImageNet statistics, RGB order: of [0, 1] images (torch style) and of [0, 255] ones (caffe).
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+_CAFFE_MEAN = (123.68, 116.779, 103.939)
+
+
+def application_names():
+    """The ``keras.applications`` backbones ``image_encoder`` accepts, sorted."""
+    return sorted(name for name in _PREPROCESSING if hasattr(keras.applications, name))
+
+
+def application_encoder(inputs, spec, *, application, weights=None):
+    """A ``keras.applications`` backbone (no top, global average pooling).
+
+    Images arrive in [0, 1] with 3 channels (RGB); a ``Rescaling`` layer
+    (and, for caffe-style backbones, a ``ReverseChannels`` layer) brings them
+    to the range the backbone was trained on (see ``_PREPROCESSING``). The
+    backbone is one nested model named ``<block>_backbone``; it carries no L2
+    penalty.
+    """
+    if application not in application_names():
+        raise ValueError(
+            f"Unknown image_encoder {application!r}; choose 'cnn' or one of the "
+            f"keras.applications backbones: {', '.join(application_names())}."
+        )
+    shape = tuple(spec.shape)
+    min_size = _MIN_SIZE.get(application, 32)
+    if len(shape) != 3 or shape[-1] != 3 or min(shape[:2]) < min_size:
+        raise ValueError(
+            f"Block {spec.name!r}: image_encoder={application!r} needs RGB images of at "
+            f"least {min_size}x{min_size}x3 pixels; this block's images have shape {shape}."
+        )
+    mode = _PREPROCESSING[application]
+    name = spec.name
+    if mode == "tf":
+        x = layers.Rescaling(2.0, offset=-1.0, name=f"{name}_rescaling")(inputs)
+    elif mode == "torch":
+        x = layers.Rescaling(
+            [1.0 / std for std in _IMAGENET_STD],
+            offset=[-mean / std for mean, std in zip(_IMAGENET_MEAN, _IMAGENET_STD, strict=True)],
+            name=f"{name}_rescaling",
+        )(inputs)
+    elif mode == "caffe":
+        x = layers.Rescaling(
+            255.0, offset=[-mean for mean in _CAFFE_MEAN], name=f"{name}_rescaling"
+        )(inputs)
+        x = ReverseChannels(name=f"{name}_bgr")(x)
+    else:
+        x = layers.Rescaling(255.0, name=f"{name}_rescaling")(inputs)
+    try:
+        backbone = getattr(keras.applications, application)(
+            include_top=False,
+            weights=weights,
+            input_shape=shape,
+            pooling="avg",
+            name=f"{name}_backbone",
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"Block {spec.name!r}: cannot build image_encoder={application!r} "
+            f"(weights={weights!r}) for images of shape {shape}: {error}"
+        ) from error
+    return backbone(x)
 
 
 def audio_encoder(inputs, spec, *, audio_filters, l2):

@@ -40,3 +40,142 @@ class ModalityDropout(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="skmm")
+class PaddingMask(layers.Layer):
+    """1.0 where a token id is a real token, 0.0 where it is padding (id 0).
+
+    Takes token ids of shape ``(batch, length)`` and returns a float mask of
+    the same shape, used to zero padded positions and to keep them out of
+    attention and pooling.
+    """
+
+    def call(self, token_ids):
+        return ops.cast(ops.not_equal(token_ids, 0), self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="skmm")
+class PositionEmbedding(layers.Layer):
+    """Add a learned embedding of each position to a sequence of vectors.
+
+    Takes ``(batch, length, dim)`` and returns the same shape, with row ``t``
+    of a trainable ``(sequence_length, dim)`` table added at position ``t``.
+
+    Parameters
+    ----------
+    sequence_length : int
+        Longest sequence the table covers.
+    embeddings_initializer : initializer, default="uniform"
+        Initializer of the table.
+    embeddings_regularizer : regularizer, optional
+        Penalty on the table.
+    """
+
+    def __init__(
+        self,
+        sequence_length,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.sequence_length = int(sequence_length)
+        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = keras.regularizers.get(embeddings_regularizer)
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight(
+            shape=(self.sequence_length, input_shape[-1]),
+            initializer=self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
+            name="embeddings",
+        )
+
+    def call(self, inputs):
+        length = ops.shape(inputs)[1]
+        return inputs + ops.cast(self.embeddings[None, :length, :], inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "sequence_length": self.sequence_length,
+            "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
+            "embeddings_regularizer": keras.regularizers.serialize(self.embeddings_regularizer),
+        }
+
+
+@keras.saving.register_keras_serializable(package="skmm")
+class MaskedAveragePooling1D(layers.Layer):
+    """Average a sequence over its unmasked steps.
+
+    Called on ``[x, mask]`` with ``x`` of shape ``(batch, steps, dim)`` and a
+    0/1 ``mask`` of shape ``(batch, steps)``; returns ``(batch, dim)``, the
+    mean of ``x`` over the steps where ``mask`` is 1. A row whose mask is all
+    0 falls back to the plain mean over all its steps (never a division by
+    zero); the callers make such rows independent of the masked content.
+    """
+
+    def call(self, inputs):
+        x, mask = inputs
+        weights = ops.cast(mask, x.dtype)
+        total = ops.sum(weights, axis=1, keepdims=True)
+        weights = ops.where(total > 0, weights, ops.ones_like(weights))
+        total = ops.sum(weights, axis=1, keepdims=True)
+        return ops.sum(x * weights[:, :, None], axis=1) / total
+
+    def compute_output_shape(self, input_shape):
+        x_shape, _ = input_shape
+        return (x_shape[0], x_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="skmm")
+class ModalityMask(layers.Layer):
+    """Stack the presence masks of the blocks into one ``(batch, n_blocks)`` mask.
+
+    Called on ``[tokens, *presences]``: ``tokens`` has shape
+    ``(batch, n_blocks, dim)`` and only sets the batch size; ``presences``
+    holds one ``(batch, 1)`` mask per block flagged in ``has_presence``, in
+    block order. Blocks without a presence input count as present (1).
+
+    Parameters
+    ----------
+    has_presence : sequence of bool
+        One flag per block: whether it has a presence input.
+    """
+
+    def __init__(self, has_presence, **kwargs):
+        super().__init__(**kwargs)
+        self.has_presence = [bool(flag) for flag in has_presence]
+
+    def call(self, inputs):
+        tokens, *presences = inputs
+        ones = ops.ones_like(tokens[:, 0, :1])
+        presences = iter(presences)
+        columns = [
+            ops.cast(next(presences), ones.dtype) if flag else ones for flag in self.has_presence
+        ]
+        return ops.concatenate(columns, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], len(self.has_presence))
+
+    def get_config(self):
+        return {**super().get_config(), "has_presence": list(self.has_presence)}
+
+
+@keras.saving.register_keras_serializable(package="skmm")
+class ReverseChannels(layers.Layer):
+    """Reverse the order of the last axis (RGB to BGR for caffe-style backbones)."""
+
+    def call(self, inputs):
+        return ops.flip(inputs, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

@@ -1,0 +1,217 @@
+"""MultimodalRegressor: the fused network as a scikit-learn regressor."""
+
+from __future__ import annotations
+
+import numpy as np
+from scikeras.wrappers import KerasRegressor
+from sklearn.metrics import r2_score
+
+from .._compat import ScikerasRegressorTagsMixin
+from ._base import MultimodalEstimatorMixin, check_target, fill_docstring
+
+
+class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, KerasRegressor):
+    """A fused multimodal neural network as a scikit-learn regressor.
+
+    The same network as :class:`~skmm.MultimodalClassifier` (one encoder per
+    block, fusion, a dense head) ending in a linear layer with one unit per
+    target. Training minimizes the mean squared error plus ``l2`` times the
+    sum of squared weights of every kernel and embedding table. ``y`` may
+    hold several targets (shape ``(n_samples, n_targets)``): multi-output
+    regression with one shared network.
+
+    Parameters
+    ----------
+    <<network parameters>>
+    loss : str or keras loss, default=None
+        None is the mean squared error.
+    <<training parameters>>
+    <<common parameters>>
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
+    <<common attributes>>
+
+    See Also
+    --------
+    MultimodalClassifier : The same network for classification.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import MultimodalRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(80, 3)).astype("float32")
+    >>> y = X[:, 0] - 2 * X[:, 1]
+    >>> reg = MultimodalRegressor(epochs=30, learning_rate=0.01, hidden_units=(16,),
+    ...                           tabular_units=(16,), random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        *,
+        l2=1e-4,
+        embedding_dim=32,
+        text_units=32,
+        image_filters=(64, 128, 128),
+        image_width_multiplier=1.0,
+        audio_filters=(64, 128),
+        tabular_units=(64,),
+        hidden_units=(64,),
+        dropout=0.2,
+        modality_dropout=0.0,
+        optimizer="adam",
+        learning_rate=1e-3,
+        loss=None,
+        metrics=None,
+        batch_size=32,
+        epochs=10,
+        validation_split=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        shuffle=True,
+        callbacks=None,
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+        **kwargs,
+    ):
+        self.l2 = l2
+        self.embedding_dim = embedding_dim
+        self.text_units = text_units
+        self.image_filters = image_filters
+        self.image_width_multiplier = image_width_multiplier
+        self.audio_filters = audio_filters
+        self.tabular_units = tabular_units
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.modality_dropout = modality_dropout
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.loss = loss
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.shuffle = shuffle
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.random_state = random_state
+        vars(self).update(kwargs)
+
+    def _initialize(self, X, y=None):
+        self._random_state = None  # seeding is done by skmm around the whole fit
+        X, y = self._validate_data(X, y, reset=True)
+        self.target_encoder_ = self.target_encoder.fit(y)
+        vars(self).update(**self.target_encoder_.get_metadata())
+        self._finish_initialize(X)
+        return X, y
+
+    def _build_model(self):
+        return self._build_network(
+            n_outputs=self.n_outputs_, output_activation="linear", default_loss="mse"
+        )
+
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        """Build the network for the blocks of ``X`` and train it.
+
+        Parameters
+        ----------
+        X : MultimodalBlocks, dict of arrays or array-like of shape (n_samples, n_features)
+            Blocks from :class:`~skmm.MultimodalInput`, a dict of arrays keyed
+            by block name, or a numeric table.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights; rows of weight 0 are left out.
+        **kwargs : dict
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self : MultimodalRegressor
+            The fitted regressor.
+        """
+        self._check_params()
+        y = check_target(self, y)
+        return self._seeded_fit(X, y, sample_weight, **kwargs)
+
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+        """Train the current network for one more epoch (build it on first call).
+
+        Parameters
+        ----------
+        X : MultimodalBlocks, dict of arrays or array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+        **kwargs : dict
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self : MultimodalRegressor
+            The regressor.
+        """
+        self._check_params()
+        y = check_target(self, y)
+        return self._seeded_partial_fit(X, y, sample_weight, **kwargs)
+
+    def predict(self, X):
+        """Predicted targets for ``X``.
+
+        Parameters
+        ----------
+        X : MultimodalBlocks, dict of arrays or array-like of shape (n_samples, n_features)
+            Data to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions, shaped like the ``y`` given to fit.
+        """
+        # float64 like scikit-learn's regressors; scikeras 0.13 squeezes every axis, so a
+        # single row came back 0-D or 1-D.
+        y_pred = np.asarray(super().predict(X), dtype=np.float64)
+        return y_pred.reshape(-1, self.n_outputs_) if self.y_ndim_ == 2 else y_pred.reshape(-1)
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of ``self.predict(X)``.
+
+        Parameters
+        ----------
+        X : MultimodalBlocks, dict of arrays or array-like of shape (n_samples, n_features)
+            Test data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        score : float
+            R² (uniform average over targets), as ``RegressorMixin.score``.
+        """
+        return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+MultimodalRegressor.__doc__ = fill_docstring(MultimodalRegressor.__doc__)
