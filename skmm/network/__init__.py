@@ -3,7 +3,14 @@
 This subpackage knows nothing of scikit-learn or pandas.
 """
 
-from ._assembly import build_fused_network
+from ._assembly import FUSIONS, build_fused_network
+from ._encoders import TEXT_ENCODERS, application_names
 from ._inference import PredictFunction
 
-__all__ = ["PredictFunction", "build_fused_network"]
+__all__ = [
+    "FUSIONS",
+    "TEXT_ENCODERS",
+    "PredictFunction",
+    "application_names",
+    "build_fused_network",
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import keras
 from keras import layers
 
@@ -113,8 +115,8 @@ def build_fused_network(
           blocks only when some blocks have a presence mask. A row with
           every block absent gets the plain average.
 
-        With ``"attention"`` and ``"late"``, and with ``"gated"``, the content
-        of a block whose presence is 0 has no effect on the output.
+        With every fusion, the content of a block whose presence is 0 has no
+        effect on the output.
     fusion_units : int, default=64
         Common width the blocks are projected to (``"gated"``,
         ``"attention"``).
@@ -178,13 +180,14 @@ def build_fused_network(
         )
     if fusion in ("gated", "attention"):
         for arg, value in (("fusion_units", fusion_units), ("fusion_heads", fusion_heads)):
-            if int(value) != value or value < 1:
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{arg} must be a positive integer; got {value!r}.")
     block_encoders = _check_block_dict(block_encoders, "block_encoders", specs)
     block_l2 = _check_block_dict(block_l2, "block_l2", specs)
-    for name in block_l2.keys() & block_encoders.keys():
+    both = sorted(block_l2.keys() & block_encoders.keys())
+    if both:
         raise ValueError(
-            f"Block {name!r} is in both block_l2 and block_encoders: block_l2 sets the penalty "
+            f"Block {both[0]!r} is in both block_l2 and block_encoders: block_l2 sets the penalty "
             "of a built-in encoder; a block_encoders entry carries its own regularizers."
         )
 
