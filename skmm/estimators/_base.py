@@ -57,6 +57,32 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
         During training, probability of treating a text, image or audio
         block as missing for a row (its features zeroed, its presence input
         0), so the network learns to predict when a modality is absent.
+    fusion : {"concat", "gated", "attention", "late"}, default="concat"
+        How block features are fused: concatenation; learned per-modality
+        sigmoid gates on projected features, summed; multi-head attention over
+        modality tokens (absent blocks masked out), averaged; or one head per
+        block with the outputs averaged over the present blocks.
+    fusion_units : int, default=64
+        Width blocks are projected to for ``"gated"`` and ``"attention"``.
+    fusion_heads : int, default=2
+        Attention heads for ``"attention"``.
+    text_encoder : {"lstm", "gru", "cnn", "transformer"}, default="lstm"
+        Encoder of text blocks (``text_units`` sizes it; padding is masked).
+    image_encoder : str, default="cnn"
+        ``"cnn"`` (the Conv2D stages above) or the name of a
+        ``keras.applications`` model (``"MobileNetV2"``, ``"ResNet50"``,
+        ``"EfficientNetB0"``, ...) used as a trainable backbone; pixels in
+        [0, 1] are rescaled to what it expects.
+    image_weights : None or str, default=None
+        Weights of an applications backbone: None (random), a local weights
+        file, or ``"imagenet"`` (downloaded by Keras; needs network access).
+    block_encoders : dict of str to keras layer, default=None
+        A Keras layer (registered, so that fitted models pickle) to use
+        instead of the built-in encoder of the named block.
+    l2__<block> : float
+        Keyword arguments such as ``l2__image=1e-3`` override ``l2`` for that
+        block's encoder (the fusion and head keep ``l2``); tunable in a grid
+        search as ``multimodalclassifier__l2__image``.
     optimizer : str or keras optimizer class or instance, default="adam"
     learning_rate : float, default=1e-3
         Learning rate of the optimizer when ``optimizer`` is a name or a
@@ -125,6 +151,9 @@ def fill_docstring(doc):
 class MultimodalEstimatorMixin:
     """Behaviour shared by skmm's scikeras-based estimators (placed left of them)."""
 
+    #: scikeras' routed prefixes, plus ``l2`` for per-block overrides (``l2__image``).
+    _routing_prefixes = BaseWrapper._routing_prefixes | {"l2"}
+
     #: Whether early stopping stratifies its validation rows by the target.
     _stratified_validation = False
 
@@ -162,7 +191,15 @@ class MultimodalEstimatorMixin:
             raise ValueError(
                 "early_stopping holds out its own validation rows; set validation_split=0."
             )
-        for name in ("embedding_dim", "text_units", "batch_size", "epochs", "n_iter_no_change"):
+        for name in (
+            "embedding_dim",
+            "text_units",
+            "batch_size",
+            "epochs",
+            "n_iter_no_change",
+            "fusion_units",
+            "fusion_heads",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int | np.integer) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1; got {value!r}.")
@@ -247,6 +284,14 @@ class MultimodalEstimatorMixin:
             hidden_units=tuple(self.hidden_units),
             dropout=self.dropout,
             modality_dropout=self.modality_dropout,
+            fusion=self.fusion,
+            fusion_units=self.fusion_units,
+            fusion_heads=self.fusion_heads,
+            text_encoder=self.text_encoder,
+            image_encoder=self.image_encoder,
+            image_weights=self.image_weights,
+            block_encoders=self.block_encoders,
+            block_l2=self._block_l2(),
         )
         compile_kwargs = self._get_compile_kwargs()
         # An optimizer instance, or a routed optimizer__learning_rate, keeps its own rate.
@@ -256,6 +301,24 @@ class MultimodalEstimatorMixin:
             compile_kwargs["loss"] = default_loss
         model.compile(**compile_kwargs)
         return model
+
+    def _block_l2(self):
+        """Per-block L2 overrides from the flat ``l2__<block>`` parameters."""
+        overrides = {
+            name.split("__", 1)[1]: value
+            for name, value in vars(self).items()
+            if name.startswith("l2__")
+        }
+        unknown = sorted(set(overrides) - set(self.block_specs_))
+        if unknown:
+            raise ValueError(
+                f"l2 overrides name unknown blocks {unknown}; the blocks are "
+                f"{list(self.block_specs_)}."
+            )
+        for name, value in overrides.items():
+            if not (isinstance(value, int | float) and value >= 0):
+                raise ValueError(f"l2__{name} must be a float >= 0; got {value!r}.")
+        return overrides or None
 
     def _finish_initialize(self, X):
         """The part of scikeras' _initialize after the target is encoded."""

@@ -64,6 +64,13 @@ class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, 
         hidden_units=(64,),
         dropout=0.2,
         modality_dropout=0.0,
+        fusion="concat",
+        fusion_units=64,
+        fusion_heads=2,
+        text_encoder="lstm",
+        image_encoder="cnn",
+        image_weights=None,
+        block_encoders=None,
         optimizer="adam",
         learning_rate=1e-3,
         loss=None,
@@ -92,6 +99,13 @@ class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, 
         self.hidden_units = hidden_units
         self.dropout = dropout
         self.modality_dropout = modality_dropout
+        self.fusion = fusion
+        self.fusion_units = fusion_units
+        self.fusion_heads = fusion_heads
+        self.text_encoder = text_encoder
+        self.image_encoder = image_encoder
+        self.image_weights = image_weights
+        self.block_encoders = block_encoders
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.loss = loss
