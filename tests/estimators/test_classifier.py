@@ -11,7 +11,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import VotingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import get_tags
 
@@ -213,8 +213,6 @@ def test_predict_checks_blocks_against_fit(fitted_pipeline, small_data):
 def test_sklearn_meta_estimators_on_multimodal_pipeline(small_data):
     X, y = small_data
     model = make_pipeline(make_input(), tiny(epochs=2))
-    scores = cross_val_score(model, X, y, cv=2, scoring="roc_auc")
-    assert scores.shape == (2,) and np.all((0 <= scores) & (scores <= 1))
     calibrated = CalibratedClassifierCV(model, cv=2).fit(X, y)
     proba = calibrated.predict_proba(X)
     assert proba.shape == (len(X), 2)

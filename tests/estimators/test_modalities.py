@@ -115,8 +115,8 @@ def test_modality_dropout_helps_when_images_are_missing_at_test_time():
             ]
         )
         clf = MultimodalClassifier(
-            epochs=25,
-            learning_rate=3e-3,
+            epochs=15,
+            learning_rate=5e-3,
             image_width_multiplier=0.25,
             modality_dropout=modality_dropout,
             random_state=seed,
