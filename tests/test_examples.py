@@ -67,7 +67,7 @@ def test_spoken_digits_example_runs_in_smoke_mode():
     import pytest
 
     if not (SHARED_DATA / "spoken_digits" / "recordings").is_dir():
-        pytest.skip("shared data (spoken_digits) is not present beside the project")
+        pytest.skip(reason="shared data (spoken_digits) is not present beside the project")
     out = subprocess.run(
         [
             sys.executable,

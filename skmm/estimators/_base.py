@@ -458,6 +458,12 @@ class MultimodalEstimatorMixin:
 
     # -- scikit-learn protocol ----------------------------------------------------------
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_")
 

@@ -271,13 +271,5 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
         """
         return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
 
-    # -- scikit-learn protocol ----------------------------------------------------------
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        tags.non_deterministic = self.random_state is None
-        return tags
-
 
 MultimodalClassifier.__doc__ = fill_docstring(MultimodalClassifier.__doc__)

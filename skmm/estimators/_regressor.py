@@ -221,11 +221,5 @@ class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, 
         """
         return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        tags.non_deterministic = self.random_state is None
-        return tags
-
 
 MultimodalRegressor.__doc__ = fill_docstring(MultimodalRegressor.__doc__)
