@@ -138,6 +138,20 @@ COMMON_ATTRIBUTE_DOC = """    model_ : keras.Model
         Column names, only when fitted on a numeric DataFrame."""
 
 
+def store_init_params(estimator, init_locals, kwargs):
+    """Store every ``__init__`` argument as an attribute of the same name, unchanged.
+
+    The estimators' ``__init__`` lists each parameter explicitly (so scikit-learn
+    can introspect the signature) and calls this with ``locals()``: the named
+    parameters and the routed keyword arguments (``optimizer__momentum``,
+    ``l2__image``) become attributes; nothing is validated or derived here.
+    """
+    for name, value in init_locals.items():
+        if name not in ("self", "kwargs", "__class__"):
+            setattr(estimator, name, value)
+    vars(estimator).update(kwargs)
+
+
 def fill_docstring(doc):
     """Put the shared parameter and attribute text into a class docstring."""
     return (

@@ -8,7 +8,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_sample_weight
 
 from .._compat import ScikerasClassifierTagsMixin
-from ._base import MultimodalEstimatorMixin, check_target, fill_docstring
+from ._base import MultimodalEstimatorMixin, check_target, fill_docstring, store_init_params
 
 _SUPPORTED_TARGETS = ("binary", "multiclass")
 
@@ -109,41 +109,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
         random_state=None,
         **kwargs,
     ):
-        self.l2 = l2
-        self.embedding_dim = embedding_dim
-        self.text_units = text_units
-        self.image_filters = image_filters
-        self.image_width_multiplier = image_width_multiplier
-        self.audio_filters = audio_filters
-        self.tabular_units = tabular_units
-        self.hidden_units = hidden_units
-        self.dropout = dropout
-        self.modality_dropout = modality_dropout
-        self.fusion = fusion
-        self.fusion_units = fusion_units
-        self.fusion_heads = fusion_heads
-        self.text_encoder = text_encoder
-        self.image_encoder = image_encoder
-        self.image_weights = image_weights
-        self.block_encoders = block_encoders
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.loss = loss
-        self.metrics = metrics
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.validation_split = validation_split
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.shuffle = shuffle
-        self.class_weight = class_weight
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.random_state = random_state
-        vars(self).update(kwargs)
+        store_init_params(self, locals(), kwargs)
 
     # -- building -------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from scikeras.wrappers import KerasRegressor
 from sklearn.metrics import r2_score
 
 from .._compat import ScikerasRegressorTagsMixin
-from ._base import MultimodalEstimatorMixin, check_target, fill_docstring
+from ._base import MultimodalEstimatorMixin, check_target, fill_docstring, store_init_params
 
 
 class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, KerasRegressor):
@@ -89,40 +89,7 @@ class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, 
         random_state=None,
         **kwargs,
     ):
-        self.l2 = l2
-        self.embedding_dim = embedding_dim
-        self.text_units = text_units
-        self.image_filters = image_filters
-        self.image_width_multiplier = image_width_multiplier
-        self.audio_filters = audio_filters
-        self.tabular_units = tabular_units
-        self.hidden_units = hidden_units
-        self.dropout = dropout
-        self.modality_dropout = modality_dropout
-        self.fusion = fusion
-        self.fusion_units = fusion_units
-        self.fusion_heads = fusion_heads
-        self.text_encoder = text_encoder
-        self.image_encoder = image_encoder
-        self.image_weights = image_weights
-        self.block_encoders = block_encoders
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.loss = loss
-        self.metrics = metrics
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.validation_split = validation_split
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.shuffle = shuffle
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.random_state = random_state
-        vars(self).update(kwargs)
+        store_init_params(self, locals(), kwargs)
 
     def _initialize(self, X, y=None):
         self._random_state = None  # seeding is done by skmm around the whole fit
