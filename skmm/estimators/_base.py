@@ -288,7 +288,7 @@ class MultimodalEstimatorMixin:
             list(self.block_specs_.values()),
             n_outputs=n_outputs,
             output_activation=output_activation,
-            l2=self.l2,
+            l2=self._network_l2(),
             embedding_dim=self.embedding_dim,
             text_units=self.text_units,
             image_filters=tuple(self.image_filters),
@@ -315,6 +315,11 @@ class MultimodalEstimatorMixin:
             compile_kwargs["loss"] = default_loss
         model.compile(**compile_kwargs)
         return model
+
+    def _network_l2(self):
+        """The shared L2 penalty handed to the network builder: ``l2`` (a float), or a
+        regularizer object that subclasses can adjust after building."""
+        return self.l2
 
     def _block_l2(self):
         """Per-block L2 overrides from the flat ``l2__<block>`` parameters."""

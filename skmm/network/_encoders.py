@@ -13,7 +13,10 @@ from ._layers import MaskedAveragePooling1D, PaddingMask, PositionEmbedding, Rev
 
 
 def l2_regularizer(l2):
-    """The L2 penalty applied to every kernel; None when ``l2`` is 0."""
+    """The L2 penalty applied to every kernel: ``l2`` itself when it is a Keras
+    regularizer (shared by every layer given it), else ``L2(l2)``; None when ``l2`` is 0."""
+    if isinstance(l2, keras.regularizers.Regularizer):
+        return l2
     return keras.regularizers.L2(float(l2)) if l2 else None
 
 
