@@ -168,9 +168,6 @@ class MultimodalEstimatorMixin:
     #: scikeras' routed prefixes, plus ``l2`` for per-block overrides (``l2__image``).
     _routing_prefixes = BaseWrapper._routing_prefixes | {"l2"}
 
-    #: Whether early stopping stratifies its validation rows by the target.
-    _stratified_validation = False
-
     # -- parameters ---------------------------------------------------------------------
 
     def _get_param_names(self):
@@ -283,7 +280,7 @@ class MultimodalEstimatorMixin:
 
     # -- building -------------------------------------------------------------------------
 
-    def _build_network(self, *, n_outputs, output_activation, default_loss):
+    def _build_network(self, *, n_outputs, output_activation, default_loss, task_units=None):
         model = build_fused_network(
             list(self.block_specs_.values()),
             n_outputs=n_outputs,
@@ -306,6 +303,7 @@ class MultimodalEstimatorMixin:
             image_weights=self.image_weights,
             block_encoders=self.block_encoders,
             block_l2=self._block_l2(),
+            task_units=task_units,
         )
         compile_kwargs = self._get_compile_kwargs()
         # An optimizer instance, or a routed optimizer__learning_rate, keeps its own rate.
@@ -401,11 +399,7 @@ class MultimodalEstimatorMixin:
     def _early_stopping_split(self, y):
         """Seeded train / validation rows inside the data given to fit (stratified for
         classifiers)."""
-        stratify = None
-        if self._stratified_validation:
-            # y is encoded: ordinal codes (n, 1), or one-hot (n, n_classes) with a
-            # categorical loss
-            stratify = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
+        stratify = self._validation_strata(y)
         try:
             return train_test_split(
                 np.arange(len(y)),
@@ -419,6 +413,10 @@ class MultimodalEstimatorMixin:
                 f"{self.validation_fraction} of {len(y)} rows ({exc}). Use more rows, a "
                 "larger validation_fraction, or early_stopping=False."
             ) from exc
+
+    def _validation_strata(self, y):
+        """Labels to stratify the early-stopping split by (None: no stratification)."""
+        return None
 
     def _keras_data(self, X, y, sample_weight):
         """Validation data as Keras takes it: a tuple, or batches when a block is lazy."""
@@ -516,12 +514,18 @@ def check_target(estimator, y):
     if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
     missing = pd.isna(np.asarray(y, dtype=object))
-    if missing.ndim == 1 and missing.any():
-        row = int(np.flatnonzero(missing)[0])
+    if missing.ndim in (1, 2) and missing.any():
+        rows = missing if missing.ndim == 1 else missing.any(axis=1)
+        row = int(np.flatnonzero(rows)[0])
         label = f" (index label {y.index[row]!r})" if hasattr(y, "index") else ""
+        column = ""
+        if missing.ndim == 2:
+            first = int(np.flatnonzero(missing[row])[0])
+            name = y.columns[first] if hasattr(y, "columns") else first
+            column = f", target column {name!r}"
         raise ValueError(
-            f"y has missing labels (NaN or None): row {row}{label} and "
-            f"{int(missing.sum()) - 1} more. Drop those rows or fill their labels; a "
+            f"y has missing labels (NaN or None): row {row}{label}{column}, and "
+            f"{int(rows.sum()) - 1} more row(s). Drop those rows or fill their labels; a "
             "missing target cannot be learned from."
         )
     return y

@@ -49,6 +49,7 @@ def build_fused_network(
     image_weights=None,
     block_encoders=None,
     block_l2=None,
+    task_units=None,
 ):
     """Build the uncompiled fused network: one encoder per block, fusion, head.
 
@@ -161,6 +162,13 @@ def build_fused_network(
     block_l2 : dict, optional
         Block name -> L2 strength of that block's built-in encoder, instead
         of ``l2`` (the fusion layers and head keep ``l2``).
+    task_units : sequence of int, optional
+        Several targets (multi-task): the trunk (encoders, fusion and the
+        ``hidden_units`` layers) is shared and each task ``t`` gets its own
+        output layer ``task<t>_output`` of ``task_units[t]`` units, sigmoid
+        when 1 (a binary task) and softmax otherwise. The model output is
+        their concatenation, of width ``n_outputs`` (which must equal
+        ``sum(task_units)``); ``output_activation`` is then not used.
 
     Returns
     -------
@@ -223,6 +231,13 @@ def build_fused_network(
                 )
         blocks.append((spec.name, feat, present))
 
+    if task_units is not None:
+        task_units = [int(units) for units in task_units]
+        if not task_units or min(task_units) < 1 or sum(task_units) != n_outputs:
+            raise ValueError(
+                f"task_units must be positive ints summing to n_outputs={n_outputs}; "
+                f"got {task_units!r}."
+            )
     reg = l2_regularizer(l2)
     head = dict(
         hidden_units=hidden_units,
@@ -230,6 +245,7 @@ def build_fused_network(
         reg=reg,
         n_outputs=n_outputs,
         output_activation=output_activation,
+        task_units=task_units,
     )
     if fusion == "late":
         outputs = _late_fusion(blocks, **head)
@@ -330,16 +346,38 @@ def _masks(blocks):
     return [present for _, _, present in blocks if present is not None]
 
 
-def _head(x, *, prefix, output_name, hidden_units, dropout, reg, n_outputs, output_activation):
+def _head(
+    x,
+    *,
+    prefix,
+    output_name,
+    hidden_units,
+    dropout,
+    reg,
+    n_outputs,
+    output_activation,
+    task_units,
+):
     for depth, units in enumerate(hidden_units):
         x = layers.Dense(
             units, activation="relu", kernel_regularizer=reg, name=f"{prefix}head_dense{depth}"
         )(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"{prefix}head_dropout{depth}")(x)
-    return layers.Dense(
-        n_outputs, activation=output_activation, kernel_regularizer=reg, name=output_name
-    )(x)
+    if task_units is None:
+        return layers.Dense(
+            n_outputs, activation=output_activation, kernel_regularizer=reg, name=output_name
+        )(x)
+    tasks = [
+        layers.Dense(
+            units,
+            activation="sigmoid" if units == 1 else "softmax",
+            kernel_regularizer=reg,
+            name=f"{prefix}task{task}_output",
+        )(x)
+        for task, units in enumerate(task_units)
+    ]
+    return _concatenate(tasks, output_name) if len(tasks) > 1 else tasks[0]
 
 
 def _concat_fusion(blocks):

@@ -108,8 +108,8 @@ def test_bad_targets_are_refused(numeric):
     X, y = numeric
     with pytest.raises(ValueError, match="single class"):
         tiny().fit(X, np.zeros(120, dtype=int))
-    with pytest.raises(ValueError, match="binary and multiclass"):
-        tiny().fit(X, np.c_[y, y, 1 - y] * [1, 2, 3])
+    with pytest.raises(ValueError, match="'continuous'.*use MultimodalRegressor"):
+        tiny().fit(X, X[:, 0] + 0.5)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         tiny().fit(X, y[:-1])
     with pytest.raises(NotFittedError):
