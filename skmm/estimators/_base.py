@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections import defaultdict
+from contextlib import contextmanager
 
 import keras
 import numpy as np
@@ -354,6 +355,36 @@ class MultimodalEstimatorMixin:
         with seeded(seed_from_random_state(self.random_state)):
             BaseWrapper.fit(self, X, y, sample_weight=sample_weight, **kwargs)
         return self
+
+    @contextmanager
+    def _unchanged_on_failure(self, in_place=False):
+        """An exception or KeyboardInterrupt during a fit leaves the estimator as it was
+        (``fit`` and ``partial_fit`` run their whole body in this context).
+
+        A fresh fit builds a new network, so the previous one is untouched and only the
+        attributes are put back; ``warm_start`` and ``partial_fit`` train the current
+        network in place, so its weights and optimizer state are copied first.
+        """
+        state = dict(vars(self))
+        history = getattr(self, "history_", None)
+        if history is not None:
+            state["history_"] = defaultdict(list, {k: list(v) for k, v in history.items()})
+        model = state.get("model_")
+        trained_in_place = model is not None and (self.warm_start or in_place)
+        variables = []
+        if trained_in_place:
+            variables = list(model.variables)
+            if model.optimizer is not None:
+                variables += list(model.optimizer.variables)
+        values = [keras.ops.convert_to_numpy(variable) for variable in variables]
+        try:
+            yield
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(state)
+            for variable, value in zip(variables, values, strict=True):
+                variable.assign(value)
+            raise
 
     def _seeded_partial_fit(self, X, y, sample_weight, **kwargs):
         seed = seed_from_random_state(self.random_state)

@@ -280,12 +280,13 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
         self : MultimodalClassifier
             The fitted classifier.
         """
-        self._check_params()
-        y = check_target(self, y)
-        self._incoming_task_names = task_names(y)
-        self.classes_ = None
-        sample_weight = self._sample_weight_with_class_weight(y, sample_weight)
-        return self._seeded_fit(X, y, sample_weight, **kwargs)
+        with self._unchanged_on_failure():
+            self._check_params()
+            y = check_target(self, y)
+            self._incoming_task_names = task_names(y)
+            self.classes_ = None
+            sample_weight = self._sample_weight_with_class_weight(y, sample_weight)
+            return self._seeded_fit(X, y, sample_weight, **kwargs)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train the current network for one more epoch (build it on first call).
@@ -309,12 +310,13 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
         self : MultimodalClassifier
             The classifier.
         """
-        self._check_params()
-        y = check_target(self, y)
-        self._incoming_task_names = task_names(y)
-        self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
-        sample_weight = self._sample_weight_with_class_weight(y, sample_weight)
-        return self._seeded_partial_fit(X, y, sample_weight, **kwargs)
+        with self._unchanged_on_failure(in_place=True):
+            self._check_params()
+            y = check_target(self, y)
+            self._incoming_task_names = task_names(y)
+            self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
+            sample_weight = self._sample_weight_with_class_weight(y, sample_weight)
+            return self._seeded_partial_fit(X, y, sample_weight, **kwargs)
 
     def predict_proba(self, X):
         """Class probabilities for ``X``.

@@ -124,9 +124,10 @@ class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, 
         self : MultimodalRegressor
             The fitted regressor.
         """
-        self._check_params()
-        y = check_target(self, y)
-        return self._seeded_fit(X, y, sample_weight, **kwargs)
+        with self._unchanged_on_failure():
+            self._check_params()
+            y = check_target(self, y)
+            return self._seeded_fit(X, y, sample_weight, **kwargs)
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
         """Train the current network for one more epoch (build it on first call).
@@ -147,9 +148,10 @@ class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, 
         self : MultimodalRegressor
             The regressor.
         """
-        self._check_params()
-        y = check_target(self, y)
-        return self._seeded_partial_fit(X, y, sample_weight, **kwargs)
+        with self._unchanged_on_failure(in_place=True):
+            self._check_params()
+            y = check_target(self, y)
+            return self._seeded_partial_fit(X, y, sample_weight, **kwargs)
 
     def predict(self, X):
         """Predicted targets for ``X``.
