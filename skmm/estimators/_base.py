@@ -27,11 +27,15 @@ from sklearn.utils.validation import (
 )
 
 from .._compat import load_keras_model_bytes, save_keras_model_bytes
+from .._threads import size_tensorflow_threads
 from ..compose import BlockSpec, MultimodalBlocks
 from ..network import PredictFunction, build_fused_network
 from ._feeding import BlockBatches, has_lazy_block, subset_inputs
 from ._inputs import TABULAR_BLOCK, KerasInputs, blocks_from_mapping, check_blocks, is_mapping
 from ._seeding import MAX_SEED, seed_from_random_state, seeded
+
+# Before anything starts TensorFlow's runtime: joblib workers get their share of the cores.
+size_tensorflow_threads()
 
 #: Parameters shared by every multimodal estimator (documented on each class).
 NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
