@@ -20,9 +20,18 @@ __all__ = [
     "MultimodalRegressor",
     "TextTokenizer",
     "__version__",
+    "export_onnx",
+    "export_saved_model",
+    "serving_inputs",
 ]
 
-_LAZY = {"MultimodalClassifier": "skmm.estimators", "MultimodalRegressor": "skmm.estimators"}
+_LAZY = {
+    "MultimodalClassifier": "skmm.estimators",
+    "MultimodalRegressor": "skmm.estimators",
+    "export_onnx": "skmm._export",
+    "export_saved_model": "skmm._export",
+    "serving_inputs": "skmm._export",
+}
 
 
 def __getattr__(name):
