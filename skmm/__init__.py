@@ -18,18 +18,30 @@ __all__ = [
     "MultimodalClassifier",
     "MultimodalInput",
     "MultimodalRegressor",
+    "PersistenceError",
     "TextTokenizer",
+    "UnsafeKerasError",
+    "UntrustedTypesError",
+    "VersionMismatchWarning",
     "__version__",
     "export_onnx",
     "export_saved_model",
+    "load",
+    "save",
     "serving_inputs",
 ]
 
 _LAZY = {
     "MultimodalClassifier": "skmm.estimators",
     "MultimodalRegressor": "skmm.estimators",
+    "PersistenceError": "skmm._persistence",
+    "UnsafeKerasError": "skmm._persistence",
+    "UntrustedTypesError": "skmm._persistence",
+    "VersionMismatchWarning": "skmm._persistence",
     "export_onnx": "skmm._export",
     "export_saved_model": "skmm._export",
+    "load": "skmm._persistence",
+    "save": "skmm._persistence",
     "serving_inputs": "skmm._export",
 }
 

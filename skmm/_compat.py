@@ -88,11 +88,11 @@ def save_keras_model_bytes(model) -> bytes:
     return buffer.getvalue()
 
 
-def load_keras_model_bytes(data: bytes):
-    """Load a model written by :func:`save_keras_model_bytes`, in safe mode."""
+def load_keras_model_bytes(data: bytes, safe_mode: bool = True):
+    """Load a model written by :func:`save_keras_model_bytes` (in safe mode unless told)."""
     from keras.src.saving import saving_lib
 
-    return saving_lib.load_model(io.BytesIO(data), compile=True, safe_mode=True)
+    return saving_lib.load_model(io.BytesIO(data), compile=True, safe_mode=safe_mode)
 
 
 # Reading TensorFlow's global seed and Keras' global seed generator needs private

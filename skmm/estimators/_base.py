@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
 )
 
 from .._compat import load_keras_model_bytes, save_keras_model_bytes
+from .._persistence import archived_state, restored_network, saving_archive
 from .._threads import size_tensorflow_threads
 from ..compose import BlockSpec, MultimodalBlocks
 from ..network import PredictFunction, build_fused_network
@@ -527,16 +528,21 @@ class MultimodalEstimatorMixin:
         state = super().__getstate__()
         state = dict(state)
         state.pop("_predict_function", None)
+        if saving_archive():  # inside skmm.save: the network becomes its own file member
+            return archived_state(self, state)
         if "model_" in state:
             state["_keras_model_bytes"] = save_keras_model_bytes(state.pop("model_"))
         return state
 
     def __setstate__(self, state):
         state = dict(state)
+        model = restored_network(state)  # the network skmm.load read from its own member
         model_bytes = state.pop("_keras_model_bytes", None)
         super().__setstate__(state)
         if model_bytes is not None:
-            self.model_ = load_keras_model_bytes(model_bytes)
+            model = load_keras_model_bytes(model_bytes)
+        if model is not None:
+            self.model_ = model
             self._predict_function = PredictFunction(self.model_)
 
     def __repr__(self, N_CHAR_MAX=700):

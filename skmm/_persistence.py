@@ -1,0 +1,743 @@
+"""One-file persistence whose loading runs no code from the file.
+
+:func:`save` writes a zip archive::
+
+    manifest.json        format name and version, library versions, creation time,
+                         and the size and sha256 of every other member
+    estimator.skops      the scikit-learn object graph (pipelines, transformers,
+                         vocabularies, image statistics, estimator attributes),
+                         written by ``skops.io``
+    networks/0.keras     each fitted Keras network, in Keras' own format
+    networks/1.keras     ...
+
+The estimators keep their network out of the object graph: inside :func:`save`
+their state names the member their network is written to (see
+:func:`archived_state`), and inside :func:`load` they take the network loaded
+from that member (see :func:`restored_network`). Pickling outside :func:`save`
+is unchanged.
+
+:func:`load` checks the manifest and every member's sha256, refuses types that
+are not trusted before anything is constructed, and loads the networks with
+Keras' safe mode on. The format and the security model are described in
+``docs/persistence.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import secrets
+import warnings
+import zipfile
+import zlib
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "TRUSTED_TYPES",
+    "PersistenceError",
+    "UnsafeKerasError",
+    "UntrustedTypesError",
+    "VersionMismatchWarning",
+    "load",
+    "save",
+]
+
+#: Name of the format, stored in the manifest.
+FORMAT = "skmm.estimator"
+#: Version of the layout written by :func:`save`; :func:`load` reads up to this one.
+FORMAT_VERSION = 1
+
+MANIFEST = "manifest.json"
+ESTIMATOR_MEMBER = "estimator.skops"
+_NETWORK_MEMBER = re.compile(r"networks/(0|[1-9][0-9]{0,5})\.keras")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_MAX_MANIFEST_BYTES = 1 << 20
+
+#: Key of an estimator's state that names the archive member holding its network.
+NETWORK_MEMBER_KEY = "_keras_model_member"
+#: Key under which pickling stores the network inline, as ``.keras`` bytes.
+INLINE_NETWORK_KEY = "_keras_model_bytes"
+
+#: Distributions whose versions the manifest records (Python's is recorded too).
+_RECORDED = ("skmm", "scikit-learn", "scikeras", "keras", "tensorflow", "skops", "numpy")
+#: Those that define the saved objects: a difference warns when loading.
+_COMPARED = ("skmm", "scikit-learn", "scikeras", "keras", "tensorflow")
+
+#: Types the skops part may hold beyond those skops trusts by default (scikit-learn's
+#: estimators, NumPy arrays and ufuncs, SciPy sparse matrices, Python containers and
+#: scalars): skmm's estimators and transformers and what their fitted state is made
+#: of. Each is rebuilt from its saved attributes with ``__new__`` and
+#: ``__setstate__``/``__dict__``, which run no code from the file. Names, not
+#: classes, so that loading a file without a network does not import TensorFlow
+#: (a test checks that they name the real classes).
+TRUSTED_TYPES = (
+    "skmm.compose._multimodal_input.MultimodalInput",
+    "skmm.compose._blocks.BlockSpec",
+    "skmm.preprocessing._text.TextTokenizer",
+    "skmm.preprocessing._image.ImageNormalizer",
+    "skmm.preprocessing._audio.AudioFeaturizer",
+    "skmm.estimators._classifier.MultimodalClassifier",
+    "skmm.estimators._classifier_cv.MultimodalClassifierCV",
+    "skmm.estimators._regressor.MultimodalRegressor",
+    "skmm.estimators._inputs.KerasInputs",
+    "skmm.estimators._targets.TaskTargetEncoder",
+    # scikeras' target encoders, fitted inside the estimators
+    "scikeras.utils.transformers.ClassifierLabelEncoder",
+    "scikeras.utils.transformers.RegressorTargetEncoder",
+    "scikeras.utils.transformers.TargetReshaper",
+    # a dtype, rebuilt from an empty .npy array (no pickle); a dict subclass
+    "numpy.dtype",
+    "sklearn.utils._bunch.Bunch",
+)
+
+
+class PersistenceError(ValueError):
+    """A file :func:`load` refuses: not written by :func:`save`, damaged, changed
+    after saving, from a newer format, or holding something that is not trusted.
+
+    The message names the file and what is wrong. Nothing from a refused file
+    has been run.
+    """
+
+
+class UntrustedTypesError(PersistenceError):
+    """The estimator part of the file holds types that are not trusted.
+
+    Attributes
+    ----------
+    types : list of str
+        The untrusted types, by fully qualified name.
+    """
+
+    def __init__(self, path, types):
+        self.types = list(types)
+        super().__init__(
+            f"{path}: the file holds types that are not trusted: {self.types}. Nothing "
+            "was loaded. If you trust the file and have reviewed these types, pass them "
+            "explicitly: skmm.load(path, trusted=[...])."
+        )
+
+
+class UnsafeKerasError(PersistenceError):
+    """A network of the file needs Keras' unsafe mode (e.g. a ``Lambda`` layer)."""
+
+
+class VersionMismatchWarning(UserWarning):
+    """The file was saved with other versions of the libraries than those installed.
+
+    Attributes
+    ----------
+    versions : dict of str to tuple
+        ``{library: (version in the file, installed version)}`` for each
+        library that differs.
+    """
+
+    def __init__(self, message, versions):
+        super().__init__(message)
+        self.versions = versions
+
+
+# -- the hooks used by the estimators' __getstate__ / __setstate__ ----------------------
+
+_SAVING = contextvars.ContextVar("skmm_saving_networks", default=None)
+_LOADING = contextvars.ContextVar("skmm_loading_networks", default=None)
+
+
+class _NetworkWriter:
+    """The networks met while :func:`save` dumps the object graph, one member each."""
+
+    def __init__(self):
+        self._members = {}  # id(model) -> (member, model)
+
+    def add(self, model):
+        if id(model) not in self._members:
+            self._members[id(model)] = (f"networks/{len(self._members)}.keras", model)
+        return self._members[id(model)][0]
+
+    def __iter__(self):
+        return iter(self._members.values())
+
+
+class _NetworkReader:
+    """The networks :func:`load` has loaded, handed to the estimators that name them."""
+
+    def __init__(self, path, networks):
+        self.path = path
+        self._networks = networks
+        self._claimed = set()
+
+    def take(self, member):
+        if member not in self._networks:
+            raise PersistenceError(
+                f"{self.path}: the estimator part refers to the network {member!r}, which "
+                "the file does not hold."
+            )
+        self._claimed.add(member)
+        return self._networks[member]
+
+    def unclaimed(self):
+        return sorted(set(self._networks) - self._claimed)
+
+
+def saving_archive():
+    """Whether :func:`save` is dumping an object graph in this context."""
+    return _SAVING.get() is not None
+
+
+def archived_state(estimator, state):
+    """An estimator's pickled ``state`` as :func:`save` stores it.
+
+    The fitted network (``state["model_"]``) is replaced by the name of the
+    archive member it will be written to. Keras objects anywhere else in the
+    state (an optimizer instance, layers in ``block_encoders``) are refused:
+    the estimator part holds no Keras object.
+    """
+    writer = _SAVING.get()
+    state = dict(state)
+    model = state.pop("model_", None)
+    for name, value in state.items():
+        found = _keras_object_in(value)
+        if found is not None:
+            raise TypeError(
+                f"skmm.save cannot store {type(estimator).__name__}.{name}: it holds a Keras "
+                f"object ({_type_name(type(found))}). skmm.save keeps Keras objects only "
+                "inside the fitted network. Give a name or a class instead (optimizer='sgd', "
+                "loss='mse', metrics=['auc']), or use pickle/joblib for files you trust."
+            )
+    if model is not None:
+        state[NETWORK_MEMBER_KEY] = writer.add(model)
+    return state
+
+
+def restored_network(state):
+    """Pop the archive member an estimator's ``state`` names; return its loaded network.
+
+    None when the state names no member. Inside :func:`load`, a state holding
+    its network inline (pickled ``.keras`` bytes) is refused: :func:`save`
+    never writes one, and every network must go through :func:`load`'s checks.
+    """
+    reader = _LOADING.get()
+    member = state.pop(NETWORK_MEMBER_KEY, None)
+    if reader is None:
+        if member is not None:
+            raise PersistenceError(
+                f"This estimator's network is the member {member!r} of a file written by "
+                "skmm.save; load the file with skmm.load."
+            )
+        return None
+    if INLINE_NETWORK_KEY in state:
+        raise PersistenceError(
+            f"{reader.path}: the estimator part holds a network inline; skmm.save writes "
+            "every network as its own member. Refusing to load it."
+        )
+    return None if member is None else reader.take(member)
+
+
+def _keras_object_in(value, depth=0):
+    """The first Keras object (not class) in ``value`` and its containers, or None."""
+    if depth > 20:
+        return None
+    if isinstance(value, dict):
+        values = value.values()
+    elif isinstance(value, list | tuple | set | frozenset):
+        values = value
+    else:
+        return value if _is_keras_object(value) else None
+    for item in values:
+        found = _keras_object_in(item, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_keras_object(value):
+    if isinstance(value, type):
+        return False
+    if type(value).__module__.partition(".")[0] in ("keras", "tensorflow", "tf_keras"):
+        return True
+    import keras
+
+    bases = (
+        keras.layers.Layer,
+        keras.optimizers.Optimizer,
+        keras.losses.Loss,
+        keras.metrics.Metric,
+        keras.callbacks.Callback,
+        keras.regularizers.Regularizer,
+        keras.initializers.Initializer,
+        keras.constraints.Constraint,
+    )
+    return isinstance(value, bases)
+
+
+# -- save -------------------------------------------------------------------------------
+
+
+def save(estimator, path):
+    """Save a fitted (or unfitted) estimator or pipeline to one file.
+
+    The file is a zip archive: a manifest with the library versions and a
+    sha256 for every member, the scikit-learn object graph written by
+    ``skops.io``, and each Keras network in Keras' ``.keras`` format.
+    :func:`load` reads it back without running code from the file.
+
+    The file is written to a temporary file in the same directory, synced to
+    disk, then renamed to ``path``: a failed save (read-only directory, full
+    disk) leaves no partial file and any existing file at ``path`` unchanged.
+
+    Parameters
+    ----------
+    estimator : object
+        A skmm estimator or transformer, or any scikit-learn object holding
+        them (``Pipeline``, ``MultimodalInput``, ``ColumnTransformer``, ...).
+    path : str or path-like
+        Where to write the file (by convention ending in ``.skmm``).
+
+    Raises
+    ------
+    OSError
+        The file could not be written; the message names ``path``.
+    TypeError
+        The estimator holds something that cannot be stored safely, such as
+        a Keras object given as a parameter (an optimizer instance, layers in
+        ``block_encoders``).
+
+    Warns
+    -----
+    UserWarning
+        The object graph holds types that :func:`load` does not trust by
+        default (e.g. your own transformer classes): loading the file will
+        need ``trusted=[...]`` naming them.
+
+    See Also
+    --------
+    load : Read the file back.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skmm import TextTokenizer, load, save
+    >>> tokenizer = TextTokenizer(sequence_length=4).fit(["a red fox", "a blue bird"])
+    >>> path = os.path.join(tempfile.mkdtemp(), "tokenizer.skmm")
+    >>> save(tokenizer, path)
+    >>> load(path).vocabulary_ == tokenizer.vocabulary_
+    True
+    """
+    path = os.fspath(path)
+    estimator_bytes, networks = _dump(estimator)
+    _warn_untrusted(path, estimator_bytes)
+    members = {ESTIMATOR_MEMBER: estimator_bytes}
+    if networks:
+        from ._compat import save_keras_model_bytes
+
+        members.update((member, save_keras_model_bytes(model)) for member, model in networks)
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "estimator": _type_name(type(estimator)),
+        "versions": _installed_versions(),
+        "members": {
+            name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in members.items()
+        },
+    }
+    _write_atomically(path, manifest, members)
+
+
+def _dump(estimator):
+    """The skops bytes of the object graph and the networks pulled out of it."""
+    import skops.io as sio
+
+    writer = _NetworkWriter()
+    token = _SAVING.set(writer)
+    try:
+        data = sio.dumps(estimator)
+    except RecursionError as exc:
+        raise TypeError(
+            f"skmm.save cannot store this {type(estimator).__name__}: its object graph "
+            "holds an object skops cannot write (too deeply nested). Use pickle/joblib for "
+            "files you trust."
+        ) from exc
+    finally:
+        _SAVING.reset(token)
+    return data, list(writer)
+
+
+def _warn_untrusted(path, estimator_bytes):
+    import skops.io as sio
+
+    extra = sorted(set(sio.get_untrusted_types(data=estimator_bytes)) - set(TRUSTED_TYPES))
+    if extra:
+        warnings.warn(
+            f"{path} holds types that skmm.load does not trust by default: {extra}. "
+            f"Loading it will need skmm.load(path, trusted={extra!r}).",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _write_atomically(path, manifest, members):
+    """Write the archive to a temporary file beside ``path``, sync it, rename it."""
+    directory, name = os.path.split(os.path.abspath(path))
+    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(temporary, flags, 0o666)  # the mode the umask allows
+    except OSError as exc:
+        raise _save_error(path, exc) from exc
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            _write_archive(file, manifest, members)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise _save_error(path, exc) from exc
+        raise
+    _sync_directory(directory)
+
+
+def _write_archive(file, manifest, members):
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def _sync_directory(directory):
+    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _save_error(path, exc):
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    message = (
+        f"skmm.save could not write {path!r}: {reason}. Nothing was written there; a file "
+        "already at that path is unchanged."
+    )
+    return OSError(exc.errno, message) if exc.errno is not None else OSError(message)
+
+
+# -- load -------------------------------------------------------------------------------
+
+
+def load(path, *, trusted=None, allow_unsafe_keras=False):
+    """Load an estimator written by :func:`save`, running no code from the file.
+
+    Before anything is built, the manifest's format version and the sha256 of
+    every member are checked and the estimator part is audited: it may only
+    hold types skops trusts by default (scikit-learn's estimators, NumPy
+    arrays, Python containers), skmm's own (:data:`TRUSTED_TYPES`) and those
+    passed in ``trusted``. The Keras networks are loaded in Keras' safe mode.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save`.
+    trusted : list of str or type, default=None
+        More types to trust, by fully qualified name (as listed by the error)
+        or as classes. Only name types you have reviewed: loading rebuilds
+        them and runs their ``__setstate__``.
+    allow_unsafe_keras : bool, default=False
+        Load the networks with Keras' safe mode off. A ``Lambda`` layer holds
+        Python bytecode that then runs: only for files you trust.
+
+    Returns
+    -------
+    estimator : object
+        The object given to :func:`save`, with identical predictions.
+
+    Raises
+    ------
+    PersistenceError
+        The file is not one :func:`save` wrote, is truncated or was changed
+        (a sha256 differs, a member is missing or added), or comes from a
+        newer format version. Subclasses: :class:`UntrustedTypesError` (types
+        not trusted; ``.types`` lists them) and :class:`UnsafeKerasError` (a
+        network needs ``allow_unsafe_keras=True``).
+    OSError
+        The file cannot be read (it does not exist, permissions).
+
+    Warns
+    -----
+    VersionMismatchWarning
+        The file was saved with other versions of skmm, scikit-learn,
+        scikeras, Keras or TensorFlow; the message names them.
+
+    See Also
+    --------
+    save : Write the file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skmm import load, save
+    >>> scaler = make_pipeline(StandardScaler()).fit([[0.0], [2.0]])
+    >>> path = os.path.join(tempfile.mkdtemp(), "scaler.skmm")
+    >>> save(scaler, path)
+    >>> load(path).transform([[4.0]])
+    array([[3.]])
+    """
+    path = os.fspath(path)
+    manifest, members = _read_archive(path)
+    _check_versions(path, manifest["versions"])
+    trusted_types = _trusted_types(trusted)
+    estimator_bytes = members.pop(ESTIMATOR_MEMBER)
+    _audit(path, estimator_bytes, trusted_types)
+    networks = {
+        member: _load_network(path, member, data, allow_unsafe_keras)
+        for member, data in sorted(members.items())
+    }
+    return _construct(path, estimator_bytes, trusted_types, networks)
+
+
+def _read_archive(path):
+    """The manifest and every member's bytes, each checked against the manifest."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise PersistenceError(
+            f"{path}: not a file written by skmm.save: it is not a zip archive, or it is "
+            f"truncated ({exc})."
+        ) from exc
+    with archive:
+        names = archive.namelist()
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise PersistenceError(f"{path}: the archive holds {duplicates} more than once.")
+        if MANIFEST not in names:
+            raise PersistenceError(
+                f"{path}: not a file written by skmm.save: it has no {MANIFEST}."
+            )
+        manifest = _parse_manifest(path, _read_member(path, archive, MANIFEST, None))
+        declared = manifest["members"]
+        missing = sorted(set(declared) - set(names))
+        if missing:
+            raise PersistenceError(
+                f"{path}: the file is truncated or was changed: member(s) {missing} listed "
+                f"in {MANIFEST} are missing."
+            )
+        unexpected = sorted(set(names) - set(declared) - {MANIFEST})
+        if unexpected:
+            raise PersistenceError(
+                f"{path}: the file was changed: member(s) {unexpected} are not listed in "
+                f"{MANIFEST}."
+            )
+        members = {}
+        for name, entry in declared.items():
+            data = _read_member(path, archive, name, entry["size"])
+            if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+                raise PersistenceError(
+                    f"{path}: the file was changed or damaged: the sha256 of member {name!r} "
+                    f"does not match {MANIFEST}."
+                )
+            members[name] = data
+    return manifest, members
+
+
+def _read_member(path, archive, name, size):
+    """A member's bytes; ``size`` is the size the manifest declares (None: the manifest)."""
+    info = archive.getinfo(name)
+    limit = _MAX_MANIFEST_BYTES if size is None else size
+    if info.file_size > limit or (size is not None and info.file_size != size):
+        raise PersistenceError(
+            f"{path}: the file was changed or damaged: member {name!r} has "
+            f"{info.file_size} bytes, expected "
+            f"{'at most ' if size is None else ''}{limit}."
+        )
+    try:
+        with archive.open(info) as file:
+            data = file.read(limit + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise PersistenceError(f"{path}: member {name!r} is damaged or truncated ({exc}).") from exc
+    if size is not None and len(data) != size:
+        raise PersistenceError(
+            f"{path}: member {name!r} is damaged or truncated: {len(data)} bytes, expected {size}."
+        )
+    return data
+
+
+def _parse_manifest(path, data):
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PersistenceError(f"{path}: {MANIFEST} is not valid JSON ({exc}).") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise PersistenceError(
+            f"{path}: not a file written by skmm.save: {MANIFEST} gives format {found!r}, "
+            f"expected {FORMAT!r}."
+        )
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise PersistenceError(f"{path}: {MANIFEST} has an invalid format_version {version!r}.")
+    if version > FORMAT_VERSION:
+        saved_with = (manifest.get("versions") or {}).get("skmm", "an unknown version")
+        raise PersistenceError(
+            f"{path} was written in skmm file format version {version} (by skmm "
+            f"{saved_with}); this skmm ({_skmm_version()}) reads format versions up to "
+            f"{FORMAT_VERSION}. Upgrade skmm to load it."
+        )
+    members = manifest.get("members")
+    if not isinstance(members, dict) or ESTIMATOR_MEMBER not in members:
+        raise PersistenceError(f"{path}: {MANIFEST} does not list {ESTIMATOR_MEMBER!r}.")
+    for name, entry in members.items():
+        valid_name = name == ESTIMATOR_MEMBER or _NETWORK_MEMBER.fullmatch(name)
+        valid_entry = (
+            isinstance(entry, dict)
+            and isinstance(entry.get("size"), int)
+            and not isinstance(entry.get("size"), bool)
+            and entry["size"] >= 0
+            and isinstance(entry.get("sha256"), str)
+            and _SHA256.fullmatch(entry["sha256"])
+        )
+        if not (valid_name and valid_entry):
+            raise PersistenceError(f"{path}: {MANIFEST} has an invalid member entry {name!r}.")
+    if not isinstance(manifest.get("versions"), dict):
+        raise PersistenceError(f"{path}: {MANIFEST} does not record the library versions.")
+    return manifest
+
+
+def _check_versions(path, saved):
+    installed = _installed_versions()
+    differ = {
+        name: (saved.get(name), installed[name])
+        for name in _COMPARED
+        if saved.get(name) != installed[name]
+    }
+    if differ:
+        listed = ", ".join(
+            f"{name} {old} (installed: {new})" for name, (old, new) in differ.items()
+        )
+        warnings.warn(
+            VersionMismatchWarning(
+                f"{path} was saved with {listed}. It may load or predict differently; "
+                "re-save it with the installed versions, or refit.",
+                differ,
+            ),
+            stacklevel=3,
+        )
+
+
+def _trusted_types(trusted):
+    if trusted is None:
+        trusted = []
+    elif isinstance(trusted, str | type) or not isinstance(trusted, list | tuple | set):
+        raise TypeError(
+            f"trusted must be a list of type names or classes; got {trusted!r}. Name each "
+            "type you have reviewed."
+        )
+    names = [t if isinstance(t, str) else _type_name(t) for t in trusted]
+    return sorted(set(TRUSTED_TYPES) | set(names))
+
+
+def _audit(path, data, trusted_types):
+    """Refuse the estimator part if it holds types not trusted; nothing is built yet."""
+    import skops.io as sio
+
+    try:
+        # Only reads the skops schema and makes its (unconstructed) tree: no object of
+        # the file is created and no module named by it is imported.
+        found = sio.get_untrusted_types(data=data)
+    except Exception as exc:
+        raise PersistenceError(
+            f"{path}: {ESTIMATOR_MEMBER} is not a valid skops file ({type(exc).__name__}: {exc})."
+        ) from exc
+    untrusted = sorted(set(found) - set(trusted_types))
+    if untrusted:
+        raise UntrustedTypesError(path, untrusted)
+
+
+def _load_network(path, member, data, allow_unsafe_keras):
+    from . import network  # noqa: F401  (registers skmm's layers, losses and regularizers)
+    from ._compat import load_keras_model_bytes
+
+    try:
+        return load_keras_model_bytes(data, safe_mode=not allow_unsafe_keras)
+    except Exception as exc:
+        if "safe_mode" in str(exc):
+            raise UnsafeKerasError(
+                f"{path}: the network {member!r} needs Keras' unsafe mode ({exc}). It was not "
+                "loaded. A Lambda layer runs its Python bytecode when loaded; only if you "
+                "trust the file, pass skmm.load(path, allow_unsafe_keras=True)."
+            ) from exc
+        raise PersistenceError(
+            f"{path}: the network {member!r} could not be loaded ({type(exc).__name__}: "
+            f"{exc}). A custom layer must be registered with "
+            "keras.saving.register_keras_serializable before loading."
+        ) from exc
+
+
+def _construct(path, data, trusted_types, networks):
+    import skops.io as sio
+
+    reader = _NetworkReader(path, networks)
+    token = _LOADING.set(reader)
+    try:
+        estimator = sio.loads(data, trusted=trusted_types)
+    except PersistenceError:
+        raise
+    except Exception as exc:
+        # Only trusted types are built; a failure here is a malformed estimator part.
+        raise PersistenceError(
+            f"{path}: the estimator could not be rebuilt from {ESTIMATOR_MEMBER} "
+            f"({type(exc).__name__}: {exc})."
+        ) from exc
+    finally:
+        _LOADING.reset(token)
+    unclaimed = reader.unclaimed()
+    if unclaimed:
+        raise PersistenceError(
+            f"{path}: the file was changed: network member(s) {unclaimed} are used by no estimator."
+        )
+    return estimator
+
+
+# -- versions ---------------------------------------------------------------------------
+
+
+def _skmm_version():
+    from . import __version__
+
+    return __version__
+
+
+def _installed_versions():
+    """Versions of the recorded libraries, without importing them (None: not installed)."""
+    versions = {"python": platform.python_version()}
+    for name in _RECORDED:
+        if name == "skmm":
+            versions[name] = _skmm_version()
+            continue
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _type_name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
