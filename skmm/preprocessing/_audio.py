@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.fft import rfft
-from scipy.signal import firwin, resample_poly
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -222,6 +220,8 @@ def _decode_cell(cell, kind, cfg, where):
     if rate != cfg.sample_rate:
         g = math.gcd(rate, cfg.sample_rate)
         up, down = cfg.sample_rate // g, rate // g
+        from scipy.signal import resample_poly  # imported on use: it is slow to import
+
         samples = resample_poly(samples, up, down, window=_resampling_filter(up, down))
         samples = samples.astype(np.float32, copy=False)
     return samples
@@ -233,6 +233,8 @@ def _resampling_filter(up, down):
 
     Designed once per ratio instead of once per clip (``resample_poly`` copies it).
     """
+    from scipy.signal import firwin
+
     max_rate = max(up, down)
     taps = firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
     taps = taps.astype(np.float32)
@@ -375,6 +377,8 @@ def _log_mel(signals, cfg):
     np.multiply(frames, cfg.window, out=padded[..., : cfg.frame_len])
     # scipy.fft computes the same real DFT as numpy.fft.rfft, several times faster in
     # single precision.
+    from scipy.fft import rfft
+
     spectrum = rfft(padded, axis=-1)
     power = np.square(spectrum.real)
     power += np.square(spectrum.imag)

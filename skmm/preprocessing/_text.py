@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 import unicodedata
 from collections import Counter
 
@@ -27,18 +26,25 @@ _N_RESERVED = 2
 _SIDES = ("pre", "post")
 
 
-@functools.cache
-def _punctuation_table():
+class _PunctuationTable(dict):
     """Table for :meth:`str.translate` deleting every Unicode punctuation character.
 
     Punctuation is every code point whose general category starts with ``"P"``
-    (``Pc``, ``Pd``, ``Ps``, ``Pe``, ``Pi``, ``Pf``, ``Po``). Built once, on first use.
+    (``Pc``, ``Pd``, ``Ps``, ``Pe``, ``Pi``, ``Pf``, ``Po``). Filled in as
+    characters are met (``str.translate`` looks each one up), instead of
+    scanning all 1.1 million code points up front.
     """
-    return {
-        cp: None
-        for cp in range(sys.maxunicode + 1)
-        if unicodedata.category(chr(cp)).startswith("P")
-    }
+
+    def __missing__(self, cp):
+        value = None if unicodedata.category(chr(cp)).startswith("P") else cp
+        self[cp] = value
+        return value
+
+
+@functools.cache
+def _punctuation_table():
+    """The process-wide :class:`_PunctuationTable`."""
+    return _PunctuationTable()
 
 
 def _is_missing(value):
