@@ -1,0 +1,244 @@
+"""Cost of a λ grid search: skmm vs plain scikeras with a hand-written build function.
+
+The search is the quickstart's: 3 values of λ × 3 folds (+ the refit) on the
+600 generated rows, 15 epochs, the quickstart network (text LSTM, a CNN at a
+quarter of the default widths, a tabular MLP). Contenders, in the same run:
+
+- **scikeras by hand** (baseline): what a user writes without skmm. The blocks
+  are made once, flattened into one numeric table (scikeras takes a 2-D
+  array), and a ``KerasClassifier`` subclass splits the table back into the
+  named inputs of a functional model built by hand with the same layers
+  (``benchmarks/wrapper_overhead.py``'s ``build_hand_model``); λ is routed to
+  the build function as ``model__l2``.
+- **skmm**: ``make_pipeline(MultimodalInput(...), MultimodalClassifier(...))``
+  on the DataFrame, tuned as ``multimodalclassifier__l2`` (it also re-runs
+  the preprocessing in every fold, which the baseline does not).
+- **skmm, n_jobs=2**: the same search with two joblib workers; the peak
+  resident memory of the whole process tree is sampled every 50 ms.
+
+Budgets: skmm ≤ 0.7× the baseline's time; ``n_jobs=2`` no slower than
+``n_jobs=1``; peak memory of the ``n_jobs=2`` search ≤ 2.5 GB.
+
+Run:  python benchmarks/search_cost.py [--epochs 15] [--repeats 1]
+      python benchmarks/search_cost.py --smoke
+"""
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from scikeras.wrappers import KerasClassifier  # noqa: E402
+from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import FunctionTransformer, StandardScaler  # noqa: E402
+
+from skmm import ImageNormalizer, MultimodalClassifier, MultimodalInput, TextTokenizer  # noqa: E402
+from skmm.datasets import make_multimodal_classification  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from wrapper_overhead import build_hand_model  # noqa: E402
+
+SEQUENCE_LENGTH = 32
+IMAGE_SIZE = 32
+BUDGET_TIME, BUDGET_MEMORY_GB = 0.7, 2.5
+
+
+def make_input():
+    return MultimodalInput(
+        [
+            ("text", TextTokenizer(max_tokens=5000, sequence_length=SEQUENCE_LENGTH), "caption"),
+            ("image", ImageNormalizer(size=(IMAGE_SIZE, IMAGE_SIZE)), "image"),
+            ("tabular", StandardScaler(), ["x0", "x1"]),
+        ]
+    )
+
+
+def network_params(epochs):
+    return dict(
+        l2=1e-4,
+        embedding_dim=32,
+        text_units=32,
+        image_filters=(64, 128, 128),
+        image_width_multiplier=0.25,
+        tabular_units=(64,),
+        hidden_units=(64,),
+        dropout=0.2,
+        learning_rate=3e-3,
+        batch_size=32,
+        epochs=epochs,
+        random_state=0,
+    )
+
+
+# -- the baseline: scikeras and a hand-written network ---------------------------------
+
+
+def split_table(table, *, widths, shapes):
+    """A flat numeric table back into the named network inputs."""
+    inputs, start = {}, 0
+    for (name, width), shape in zip(widths, shapes, strict=True):
+        column = table[:, start : start + width].reshape((-1, *shape))
+        inputs[name] = column.astype("int32" if name == "text" else "float32")
+        start += width
+    return inputs
+
+
+class HandWrittenClassifier(KerasClassifier):
+    """scikeras' documented way to feed a multi-input model: a feature encoder."""
+
+    layout = None  # (widths, shapes), set once the blocks are known
+
+    @property
+    def feature_encoder(self):
+        widths, shapes = self.layout
+        return FunctionTransformer(split_table, kw_args={"widths": widths, "shapes": shapes})
+
+
+def hand_build_fn(blocks, params):
+    def build(l2):
+        model = build_hand_model(blocks, {**params, "l2": l2})
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
+            loss="binary_crossentropy",
+        )
+        return model
+
+    return build
+
+
+def scikeras_search(X, y, grid, cv, params):
+    blocks = make_input().fit_transform(X)
+    names = ("text", "image", "tabular")
+    table = np.hstack([blocks[name].reshape(len(y), -1).astype("float32") for name in names])
+    HandWrittenClassifier.layout = (
+        [(name, int(np.prod(blocks[name].shape[1:]))) for name in names],
+        [blocks[name].shape[1:] for name in names],
+    )
+    clf = HandWrittenClassifier(
+        model=hand_build_fn(blocks, params),
+        model__l2=params["l2"],
+        epochs=params["epochs"],
+        batch_size=params["batch_size"],
+        random_state=params["random_state"],
+        verbose=0,
+    )
+    return GridSearchCV(clf, {"model__l2": grid}, cv=cv).fit(table, y)
+
+
+def skmm_search(X, y, grid, cv, params, n_jobs=1):
+    model = make_pipeline(make_input(), MultimodalClassifier(**params))
+    search = GridSearchCV(model, {"multimodalclassifier__l2": grid}, cv=cv, n_jobs=n_jobs)
+    return search.fit(X, y)
+
+
+# -- measuring ---------------------------------------------------------------------------
+
+
+def tree_rss_bytes(root_pid):
+    """Resident memory of ``root_pid`` and all its descendants (Linux /proc)."""
+    parents, rss = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            parents[int(entry)] = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+class PeakMemory:
+    """Samples the process tree's resident memory in a thread; ``peak`` in bytes."""
+
+    def __init__(self, interval=0.05):
+        self.interval, self.peak = interval, 0
+        self._stop = threading.Event()
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss_bytes(os.getpid()))
+            self._stop.wait(self.interval)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(fn):
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - start
+    return seconds, memory.peak, result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=600)
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=1, help="rounds; the best is kept")
+    parser.add_argument("--smoke", action="store_true", help="tiny run, to check it works")
+    args = parser.parse_args()
+    grid, folds = [1e-5, 1e-3, 1e-1], 3
+    if args.smoke:
+        args.n_samples, args.epochs, args.repeats, grid, folds = 80, 1, 1, [1e-5, 1e-1], 2
+
+    X, y = make_multimodal_classification(n_samples=args.n_samples, random_state=0)
+    y = np.asarray(y)
+    cv = StratifiedKFold(folds, shuffle=True, random_state=0)
+    params = network_params(args.epochs)
+    runs = {
+        "scikeras by hand (baseline)": lambda: scikeras_search(X, y, grid, cv, params),
+        "skmm pipeline": lambda: skmm_search(X, y, grid, cv, params),
+        "skmm pipeline, n_jobs=2": lambda: skmm_search(X, y, grid, cv, params, n_jobs=2),
+    }
+    results = {name: (np.inf, 0, None) for name in runs}
+    for _ in range(args.repeats):
+        for name, run in runs.items():  # interleaved, so a drift of the machine hits all
+            seconds, peak, search = timed(run)
+            if seconds < results[name][0]:
+                results[name] = (seconds, peak, search)
+
+    print(
+        f"GridSearchCV, {len(grid)} λ × {folds} folds + refit, {args.n_samples} rows, "
+        f"{args.epochs} epochs, best of {args.repeats}, os.cpu_count()={os.cpu_count()}"
+    )
+    print(f"{'method':<30}{'seconds':>9}{'ratio':>7}{'peak GB':>9}{'best λ':>9}{'cv score':>10}")
+    base = results["scikeras by hand (baseline)"][0]
+    for name, (seconds, peak, search) in results.items():
+        best = next(v for k, v in search.best_params_.items() if k.endswith("l2"))
+        print(
+            f"{name:<30}{seconds:>9.1f}{seconds / base:>7.2f}{peak / 2**30:>9.2f}"
+            f"{best:>9.0e}{search.best_score_:>10.3f}"
+        )
+    one, two = results["skmm pipeline"][0], results["skmm pipeline, n_jobs=2"][0]
+    peak_two = results["skmm pipeline, n_jobs=2"][1] / 2**30
+    print(
+        f"\nskmm / baseline: {one / base:.2f} (budget <= {BUDGET_TIME}); n_jobs=2 / n_jobs=1: "
+        f"{two / one:.2f} (budget <= 1.00); n_jobs=2 peak memory {peak_two:.2f} GB "
+        f"(budget <= {BUDGET_MEMORY_GB})"
+    )
+
+
+if __name__ == "__main__":
+    main()

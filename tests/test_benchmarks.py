@@ -1,0 +1,41 @@
+"""The benchmark scripts run: each new one in its ``--smoke`` mode, in a subprocess.
+
+Smoke mode only checks that a script runs and prints its table; its figures
+mean nothing. The four runs together cost about 50 s of CPU on 2 cores (each
+starts TensorFlow at least once); ``scaling.py`` starts two more processes,
+so its smoke run fits in lazy mode only. ``text_tokenizer.py`` (older) is not
+run here.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+#: script -> words of its table header
+HEADERS = {
+    "wrapper_overhead.py": ("step", "method", "best s", "median s", "ratio", "budget"),
+    "predict_latency.py": ("method", "median ms", "p90 ms", "ratio", "retraces", "budget"),
+    "startup.py": ("statement", "seconds", "time ratio", "peak RSS MiB", "RSS ratio"),
+    "scaling.py": ("mode", "rows", "time ratio", "time/row ratio", "peak RSS MiB", "RSS ratio"),
+}
+
+
+@pytest.mark.parametrize("script", sorted(HEADERS))
+def test_benchmark_runs_in_smoke_mode(script):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.splitlines()
+    assert any(all(word in line for word in HEADERS[script]) for line in lines), out.stdout
+    assert "retracing" not in out.stderr
