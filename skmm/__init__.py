@@ -1,8 +1,8 @@
 """skmm: scikit-learn-native multimodal deep learning on Keras 3.
 
 Importing skmm does not import TensorFlow: the transformers load without it,
-and ``MultimodalClassifier`` / ``MultimodalRegressor`` import TensorFlow and
-Keras on first access.
+and the estimators (``MultimodalClassifier``, ``MultimodalClassifierCV``,
+``MultimodalRegressor``) import TensorFlow and Keras on first access.
 """
 
 from importlib import import_module
@@ -16,6 +16,7 @@ __all__ = [
     "AudioFeaturizer",
     "ImageNormalizer",
     "MultimodalClassifier",
+    "MultimodalClassifierCV",
     "MultimodalInput",
     "MultimodalRegressor",
     "PersistenceError",
@@ -33,6 +34,7 @@ __all__ = [
 
 _LAZY = {
     "MultimodalClassifier": "skmm.estimators",
+    "MultimodalClassifierCV": "skmm.estimators",
     "MultimodalRegressor": "skmm.estimators",
     "PersistenceError": "skmm._persistence",
     "UnsafeKerasError": "skmm._persistence",

@@ -15,6 +15,7 @@ from skmm import (
     AudioFeaturizer,
     ImageNormalizer,
     MultimodalClassifier,
+    MultimodalClassifierCV,
     MultimodalInput,
     MultimodalRegressor,
     TextTokenizer,
@@ -23,6 +24,16 @@ from skmm import (
 REGISTRY = [
     MultimodalClassifier(
         epochs=5, hidden_units=(16,), tabular_units=(16,), learning_rate=0.01, random_state=0
+    ),
+    MultimodalClassifierCV(
+        l2s=2,
+        cv=2,
+        epochs=5,
+        path_epochs=1,
+        hidden_units=(16,),
+        tabular_units=(16,),
+        learning_rate=0.01,
+        random_state=0,
     ),
     TextTokenizer(),
     MultimodalRegressor(
@@ -59,6 +70,9 @@ _SCIKERAS_NETWORK_FAILURES = {
 }
 EXPECTED_FAILED_CHECKS = {
     "MultimodalClassifier": _SCIKERAS_NETWORK_FAILURES,
+    # a MultimodalClassifier subclass: the same scikeras classes in its MRO, the same
+    # mini-batch training in every fold
+    "MultimodalClassifierCV": _SCIKERAS_NETWORK_FAILURES,
     "MultimodalRegressor": _SCIKERAS_NETWORK_FAILURES,
 }
 

@@ -1,6 +1,7 @@
 """scikit-learn estimators wrapping the fused Keras network."""
 
 from ._classifier import MultimodalClassifier
+from ._classifier_cv import MultimodalClassifierCV
 from ._regressor import MultimodalRegressor
 
-__all__ = ["MultimodalClassifier", "MultimodalRegressor"]
+__all__ = ["MultimodalClassifier", "MultimodalClassifierCV", "MultimodalRegressor"]

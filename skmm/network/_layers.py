@@ -179,3 +179,54 @@ class ReverseChannels(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+@keras.saving.register_keras_serializable(package="skmm")
+class AdjustableL2(keras.regularizers.Regularizer):
+    """An L2 penalty whose strength can be changed after the network is built.
+
+    Computes ``l2 * sum(x ** 2)``, as ``keras.regularizers.L2`` does, but keeps
+    ``l2`` in a non-trainable float32 variable: a traced training step reads
+    the variable, so :meth:`assign` changes the penalty of the next step
+    without retracing. One instance can be shared by every layer of a network,
+    so one :meth:`assign` changes them all.
+
+    The variable belongs to no layer: it is not among the model's weights, and
+    a saved model records the strength through :meth:`get_config` (each layer
+    of a reloaded model gets its own instance).
+
+    Parameters
+    ----------
+    l2 : float, default=0.01
+        Initial strength λ (>= 0).
+    """
+
+    def __init__(self, l2=0.01):
+        self.strength = keras.Variable(
+            _check_strength(l2), dtype="float32", trainable=False, name="l2_strength"
+        )
+
+    def __call__(self, x):
+        return ops.cast(self.strength, x.dtype) * ops.sum(ops.square(x))
+
+    def assign(self, value):
+        """Set the strength λ (>= 0) used from the next training step on."""
+        self.strength.assign(_check_strength(value))
+
+    @property
+    def l2(self):
+        """The current strength λ, as a Python float."""
+        return float(ops.convert_to_numpy(self.strength))
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+def _check_strength(value):
+    try:
+        strength = float(value)
+    except (TypeError, ValueError):
+        strength = float("nan")
+    if not strength >= 0:  # also refuses NaN
+        raise ValueError(f"The L2 strength must be a float >= 0; got {value!r}.")
+    return strength
