@@ -1,10 +1,12 @@
 """The benchmark scripts run: each new one in its ``--smoke`` mode, in a subprocess.
 
 Smoke mode only checks that a script runs and prints its table; its figures
-mean nothing. The four runs together cost about 50 s of CPU on 2 cores (each
+mean nothing. The runs together cost about a minute of CPU on 2 cores (each
 starts TensorFlow at least once); ``scaling.py`` starts two more processes,
-so its smoke run fits in lazy mode only. ``text_tokenizer.py`` (older) is not
-run here.
+so its smoke run fits in lazy mode only. Not run here: ``image_decoding.py``
+and ``lazy_images.py`` (no smoke mode: they write thousands of image files),
+and ``search_cost.py``, whose smoke run starts two joblib workers and takes
+over a minute.
 """
 
 import os
@@ -18,6 +20,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 #: script -> words of its table header
 HEADERS = {
+    "text_tokenizer.py": ("method", "seconds", "ratio", "vs TV"),
+    "lambda_path.py": ("method", "seconds", "ratio", "CPU s", "chosen λ", "test acc"),
     "wrapper_overhead.py": ("step", "method", "best s", "median s", "ratio", "budget"),
     "predict_latency.py": ("method", "median ms", "p90 ms", "ratio", "retraces", "budget"),
     "startup.py": ("statement", "seconds", "time ratio", "peak RSS MiB", "RSS ratio"),
