@@ -43,6 +43,7 @@ from skmm import ImageNormalizer, MultimodalClassifier, MultimodalInput, TextTok
 from skmm.datasets import make_multimodal_classification  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
+from predict_latency import split_columns  # noqa: E402
 from wrapper_overhead import build_hand_model  # noqa: E402
 
 SEQUENCE_LENGTH = 32
@@ -80,25 +81,14 @@ def network_params(epochs):
 # -- the baseline: scikeras and a hand-written network ---------------------------------
 
 
-def split_table(table, *, widths, shapes):
-    """A flat numeric table back into the named network inputs."""
-    inputs, start = {}, 0
-    for (name, width), shape in zip(widths, shapes, strict=True):
-        column = table[:, start : start + width].reshape((-1, *shape))
-        inputs[name] = column.astype("int32" if name == "text" else "float32")
-        start += width
-    return inputs
-
-
 class HandWrittenClassifier(KerasClassifier):
     """scikeras' documented way to feed a multi-input model: a feature encoder."""
 
-    layout = None  # (widths, shapes), set once the blocks are known
+    layout = None  # [(name, shape, dtype)], set once the blocks are known
 
     @property
     def feature_encoder(self):
-        widths, shapes = self.layout
-        return FunctionTransformer(split_table, kw_args={"widths": widths, "shapes": shapes})
+        return FunctionTransformer(split_columns, kw_args={"layout": self.layout})
 
 
 def hand_build_fn(blocks, params):
@@ -117,10 +107,9 @@ def scikeras_search(X, y, grid, cv, params):
     blocks = make_input().fit_transform(X)
     names = ("text", "image", "tabular")
     table = np.hstack([blocks[name].reshape(len(y), -1).astype("float32") for name in names])
-    HandWrittenClassifier.layout = (
-        [(name, int(np.prod(blocks[name].shape[1:]))) for name in names],
-        [blocks[name].shape[1:] for name in names],
-    )
+    HandWrittenClassifier.layout = [
+        (name, blocks[name].shape[1:], blocks[name].dtype) for name in names
+    ]
     clf = HandWrittenClassifier(
         model=hand_build_fn(blocks, params),
         model__l2=params["l2"],
