@@ -13,8 +13,11 @@ quarter of the default widths, a tabular MLP). Contenders, in the same run:
 - **skmm**: ``make_pipeline(MultimodalInput(...), MultimodalClassifier(...))``
   on the DataFrame, tuned as ``multimodalclassifier__l2`` (it also re-runs
   the preprocessing in every fold, which the baseline does not).
-- **skmm, n_jobs=2**: the same search with two joblib workers; the peak
-  resident memory of the whole process tree is sampled every 50 ms.
+- **skmm, n_jobs=2**: the same search with two joblib workers.
+
+Each search runs in a fresh process (so none inherits another's memory or
+warm caches); the peak resident memory of its whole process tree, workers
+included, is sampled every 50 ms.
 
 Budgets: skmm ≤ 0.7× the baseline's time; ``n_jobs=2`` no slower than
 ``n_jobs=1``; peak memory of the ``n_jobs=2`` search ≤ 2.5 GB.
@@ -24,7 +27,9 @@ Run:  python benchmarks/search_cost.py [--epochs 15] [--repeats 1]
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -181,47 +186,70 @@ def timed(fn):
     return seconds, memory.peak, result
 
 
+CONTENDERS = ("scikeras by hand (baseline)", "skmm pipeline", "skmm pipeline, n_jobs=2")
+
+
+def run_one(name, args):
+    """One search, in this process; prints one JSON line with its figures."""
+    grid, folds = search_grid(args)
+    X, y = make_multimodal_classification(n_samples=args.n_samples, random_state=0)
+    y = np.asarray(y)
+    cv = StratifiedKFold(folds, shuffle=True, random_state=0)
+    params = network_params(args.epochs)
+    if name == CONTENDERS[0]:
+        run = lambda: scikeras_search(X, y, grid, cv, params)  # noqa: E731
+    else:
+        run = lambda: skmm_search(X, y, grid, cv, params, n_jobs=2 if "n_jobs" in name else 1)  # noqa: E731
+    seconds, peak, search = timed(run)
+    best = next(v for k, v in search.best_params_.items() if k.endswith("l2"))
+    print(json.dumps({"seconds": seconds, "peak": peak, "l2": best, "score": search.best_score_}))
+
+
+def search_grid(args):
+    return ([1e-5, 1e-1], 2) if args.smoke else ([1e-5, 1e-3, 1e-1], 3)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=600)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--repeats", type=int, default=1, help="rounds; the best is kept")
     parser.add_argument("--smoke", action="store_true", help="tiny run, to check it works")
+    parser.add_argument("--run", choices=CONTENDERS, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    grid, folds = [1e-5, 1e-3, 1e-1], 3
     if args.smoke:
-        args.n_samples, args.epochs, args.repeats, grid, folds = 80, 1, 1, [1e-5, 1e-1], 2
+        args.n_samples, args.epochs, args.repeats = 80, 1, 1
+    if args.run:
+        return run_one(args.run, args)
+    grid, folds = search_grid(args)
 
-    X, y = make_multimodal_classification(n_samples=args.n_samples, random_state=0)
-    y = np.asarray(y)
-    cv = StratifiedKFold(folds, shuffle=True, random_state=0)
-    params = network_params(args.epochs)
-    runs = {
-        "scikeras by hand (baseline)": lambda: scikeras_search(X, y, grid, cv, params),
-        "skmm pipeline": lambda: skmm_search(X, y, grid, cv, params),
-        "skmm pipeline, n_jobs=2": lambda: skmm_search(X, y, grid, cv, params, n_jobs=2),
-    }
-    results = {name: (np.inf, 0, None) for name in runs}
+    # Each search in a fresh process: its time and memory owe nothing to the others.
+    command = [sys.executable, __file__, "--n-samples", str(args.n_samples)]
+    command += ["--epochs", str(args.epochs)] + (["--smoke"] if args.smoke else [])
+    results = {}
     for _ in range(args.repeats):
-        for name, run in runs.items():  # interleaved, so a drift of the machine hits all
-            seconds, peak, search = timed(run)
-            if seconds < results[name][0]:
-                results[name] = (seconds, peak, search)
+        for name in CONTENDERS:  # interleaved, so a drift of the machine hits all
+            out = subprocess.run(
+                [*command, "--run", name], capture_output=True, text=True, check=True
+            )
+            figures = json.loads(out.stdout.strip().splitlines()[-1])
+            if name not in results or figures["seconds"] < results[name]["seconds"]:
+                results[name] = figures
 
     print(
         f"GridSearchCV, {len(grid)} λ × {folds} folds + refit, {args.n_samples} rows, "
-        f"{args.epochs} epochs, best of {args.repeats}, os.cpu_count()={os.cpu_count()}"
+        f"{args.epochs} epochs, best of {args.repeats}, one fresh process per search, "
+        f"os.cpu_count()={os.cpu_count()}"
     )
     print(f"{'method':<30}{'seconds':>9}{'ratio':>7}{'peak GB':>9}{'best λ':>9}{'cv score':>10}")
-    base = results["scikeras by hand (baseline)"][0]
-    for name, (seconds, peak, search) in results.items():
-        best = next(v for k, v in search.best_params_.items() if k.endswith("l2"))
+    base = results[CONTENDERS[0]]["seconds"]
+    for name, r in results.items():
         print(
-            f"{name:<30}{seconds:>9.1f}{seconds / base:>7.2f}{peak / 2**30:>9.2f}"
-            f"{best:>9.0e}{search.best_score_:>10.3f}"
+            f"{name:<30}{r['seconds']:>9.1f}{r['seconds'] / base:>7.2f}"
+            f"{r['peak'] / 2**30:>9.2f}{r['l2']:>9.0e}{r['score']:>10.3f}"
         )
-    one, two = results["skmm pipeline"][0], results["skmm pipeline, n_jobs=2"][0]
-    peak_two = results["skmm pipeline, n_jobs=2"][1] / 2**30
+    one, two = results[CONTENDERS[1]]["seconds"], results[CONTENDERS[2]]["seconds"]
+    peak_two = results[CONTENDERS[2]]["peak"] / 2**30
     print(
         f"\nskmm / baseline: {one / base:.2f} (budget <= {BUDGET_TIME}); n_jobs=2 / n_jobs=1: "
         f"{two / one:.2f} (budget <= 1.00); n_jobs=2 peak memory {peak_two:.2f} GB "
