@@ -376,19 +376,14 @@ class MultimodalEstimatorMixin:
             state["history_"] = defaultdict(list, {k: list(v) for k, v in history.items()})
         model = state.get("model_")
         trained_in_place = model is not None and (self.warm_start or in_place)
-        variables = []
-        if trained_in_place:
-            variables = list(model.variables)
-            if model.optimizer is not None:
-                variables += list(model.optimizer.variables)
-        values = [keras.ops.convert_to_numpy(variable) for variable in variables]
+        network = NetworkSnapshot(model) if trained_in_place else None
         try:
             yield
         except BaseException:
             vars(self).clear()
             vars(self).update(state)
-            for variable, value in zip(variables, values, strict=True):
-                variable.assign(value)
+            if network is not None:
+                network.restore()
             raise
 
     def _seeded_partial_fit(self, X, y, sample_weight, **kwargs):
@@ -548,6 +543,20 @@ class MultimodalEstimatorMixin:
     def __repr__(self, N_CHAR_MAX=700):
         # scikit-learn's repr (changed parameters only), not scikeras' one-per-line dump
         return BaseEstimator.__repr__(self, N_CHAR_MAX=N_CHAR_MAX)
+
+
+class NetworkSnapshot:
+    """A copy of a network's weights and optimizer state, to put back later."""
+
+    def __init__(self, model):
+        self._variables = list(model.variables)
+        if model.optimizer is not None:
+            self._variables += list(model.optimizer.variables)
+        self._values = [keras.ops.convert_to_numpy(v) for v in self._variables]
+
+    def restore(self):
+        for variable, value in zip(self._variables, self._values, strict=True):
+            variable.assign(value)
 
 
 def check_target(estimator, y):

@@ -7,13 +7,12 @@ import numbers
 import re
 
 import numpy as np
-from keras import ops
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 
 from ..network import AdjustableL2
-from ._base import fill_docstring, store_init_params
+from ._base import NetworkSnapshot, fill_docstring, store_init_params
 from ._classifier import MultimodalClassifier
 from ._seeding import seed_from_random_state, seeded
 
@@ -277,10 +276,7 @@ class MultimodalClassifierCV(MultimodalClassifier):
             # the checks of a plain fit, before any fold: length, non-negative, not all 0
             self._validate_sample_weight(X, y, sample_weight)
             sample_weight = np.asarray(sample_weight, dtype=np.float32)
-        model = self.model_
-        if not model.optimizer.built:  # its slots exist before training, to be snapshot
-            model.optimizer.build(model.trainable_variables)
-        initial = _Snapshot([*model.variables, *model.optimizer.variables])
+        initial = NetworkSnapshot(self.model_)  # optimizer slots included: built eagerly
         splits = list(check_cv(self.cv, y, classifier=True).split(np.empty((len(y), 1)), y))
         scorer = check_scoring(self, scoring=self.scoring)
 
@@ -343,18 +339,6 @@ class MultimodalClassifierCV(MultimodalClassifier):
                 f"l2_={self.l2_:g} but kept no network. Fit it with refit=True to predict."
             )
         return super()._predict_raw(X, **kwargs)
-
-
-class _Snapshot:
-    """The values of some variables, to put back later."""
-
-    def __init__(self, variables):
-        self._variables = list(variables)
-        self._values = [ops.convert_to_numpy(v) for v in self._variables]
-
-    def restore(self):
-        for variable, value in zip(self._variables, self._values, strict=True):
-            variable.assign(value)
 
 
 def _check_l2s(l2s):
