@@ -333,10 +333,11 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
             gives a list with one array per task; a multi-label target one
             ``(n_samples, n_labels)`` array of the probability of each label.
         """
+        proba = super().predict_proba(X)  # the target encoder's shapes
         if self._multi_output:
-            return self.target_encoder_.inverse_transform(self._predict_raw(X), return_proba=True)
+            return proba
         # scikeras 0.13 squeezes the probabilities, so a single row came back 1-D.
-        return super().predict_proba(X).reshape(-1, self.n_classes_)
+        return proba.reshape(-1, self.n_classes_)
 
     def predict(self, X):
         """Class labels for ``X``.
@@ -351,9 +352,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
             Labels, shaped like the ``y`` given to fit.
         """
-        if self._multi_output:
-            return self.target_encoder_.inverse_transform(self._predict_raw(X))
-        return super().predict(X)
+        return super().predict(X)  # documented here for its shapes
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on ``X`` and ``y``.
