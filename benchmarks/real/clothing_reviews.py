@@ -21,9 +21,12 @@ Protocol (no test row is used to choose anything):
   seeded, stratified 10 % slice of train (skmm's ``early_stopping``) that
   restores the best epoch's weights.
 - A small grid of settings per pipeline (``GRIDS`` below) is tried; the
-  setting with the best PR-AUC on the VAL split (accuracy for the Rating task)
+  setting with the best PR-AUC on the VAL split (macro-F1 for the Rating task)
   is kept. The kept model is the one trained in the search, on train only:
   there is no refit, and val and test are never trained on.
+- The val-chosen fused setting is also trained with three more seeds (on
+  train) and the four models' probabilities averaged (a soft vote), as an
+  extra row.
 - F1 is reported at the threshold that maximises F1 on VAL (``F1``) and at
   0.5 (``F1@0.5``). PR-AUC does not depend on a threshold.
 - Missing text (3,810 titles, 845 reviews are missing) follows skmm's policy:
@@ -33,7 +36,7 @@ Protocol (no test row is used to choose anything):
   category.
 
 Run:  python benchmarks/real/clothing_reviews.py [--data-dir DIR] [--smoke]
-(the full run takes about 10 minutes on 2 CPU cores; --smoke takes seconds
+(the full run takes about 11 minutes on 2 CPU cores; --smoke takes seconds
 and its figures mean nothing).
 """
 
@@ -96,12 +99,25 @@ BASE = dict(
 )
 
 #: Per pipeline, the settings tried (chosen on val).
+TRANSFORMER = dict(text_encoder="transformer", l2=1e-4, learning_rate=1e-3)
 GRIDS = {
-    "text": [dict(l2=1e-5), dict(l2=1e-4)],
-    "tabular": [dict(l2=1e-4)],
-    "fused": [dict(l2=1e-5), dict(l2=1e-4), dict(l2=1e-5, fusion="gated")],
-    "rating": [dict(l2=1e-5), dict(l2=1e-4)],
+    "text": [dict(l2=1e-5), dict(l2=1e-4, learning_rate=1e-3), TRANSFORMER],
+    "tabular": [dict(l2=1e-4), dict(l2=1e-3)],
+    "fused": [
+        dict(l2=1e-5),
+        dict(l2=1e-4, learning_rate=1e-3),
+        TRANSFORMER,
+        dict(TRANSFORMER, modality_dropout=0.2),
+    ],
+    "rating": [
+        dict(l2=1e-5),
+        dict(l2=1e-5, class_weight="balanced"),
+        dict(TRANSFORMER, class_weight="balanced"),
+    ],
 }
+
+#: Extra seeds of the val-chosen fused setting, soft-voted with the chosen model.
+ENSEMBLE_SEEDS = (1, 2, 3)
 
 
 def environment():
@@ -192,9 +208,7 @@ def tfidf_lr(C):
     fill = FunctionTransformer(lambda x: pd.Series(x).fillna("").to_numpy(dtype=object))
 
     def tfidf():
-        return make_pipeline(
-            fill, TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-        )
+        return make_pipeline(fill, TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True))
 
     columns = ColumnTransformer(
         [
@@ -271,12 +285,22 @@ def search(kind, grid, parts, target, max_tokens, val_score):
     return best[1], best[2], time.perf_counter() - start, trace
 
 
+class SoftVote:
+    """Mean of the predicted probabilities of fitted models (a prefit soft vote)."""
+
+    def __init__(self, models):
+        self.models = models
+
+    def predict_proba(self, X):
+        return np.mean([model.predict_proba(X) for model in self.models], axis=0)
+
+
 def val_pr_auc(model, X, y):
     return average_precision_score(y, model.predict_proba(X)[:, 1])
 
 
-def val_accuracy(model, X, y):
-    return accuracy_score(y, model.predict(X))
+def val_macro_f1(model, X, y):
+    return f1_score(y, model.predict(X), average="macro")
 
 
 def describe(settings):
@@ -335,9 +359,30 @@ def main(data_dir, smoke=False):
             kind, grids[kind], parts, TARGET, max_tokens, val_pr_auc
         )
         rows.append(binary_row(label, model, parts, settings, seconds))
+        if kind == "fused":
+            fused_model, fused_settings, fused_seconds = model, settings, seconds
+
+    # The val-chosen fused setting trained with more seeds (on train only), soft-voted.
+    t0 = time.perf_counter()
+    seeds = ENSEMBLE_SEEDS[:1] if smoke else ENSEMBLE_SEEDS
+    members = [fused_model] + [
+        skmm_pipeline("fused", {**fused_settings, "random_state": seed}, max_tokens).fit(
+            parts["train"], parts["train"][TARGET]
+        )
+        for seed in seeds
+    ]
+    rows.append(
+        binary_row(
+            f"skmm fused, soft vote of {len(members)} seeds",
+            SoftVote(members),
+            parts,
+            {**fused_settings, "random_state": (SEED, *seeds)},
+            fused_seconds + time.perf_counter() - t0,
+        )
+    )
 
     model, settings, seconds, _ = search(
-        "rating", grids["rating"], parts, "Rating", max_tokens, val_accuracy
+        "rating", grids["rating"], parts, "Rating", max_tokens, val_macro_f1
     )
     rating_pred = model.predict(parts["test"])
     rating = dict(
@@ -353,7 +398,7 @@ def main(data_dir, smoke=False):
 
 def print_tables(rows, rating, total):
     print()
-    print(f"Recommended IND, TEST split ({'F1 at the val-chosen threshold; F1@0.5 too'})")
+    print("Recommended IND, TEST split (F1 at the threshold chosen on val, thr; also at 0.5)")
     header = (
         f"{'model':<48} {'F1':>6} {'PR-AUC':>7} {'F1@0.5':>7} {'thr':>5} "
         f"{'wall s':>7}  chosen on val"
@@ -367,13 +412,13 @@ def print_tables(rows, rating, total):
         )
     for label, f1, pr_auc in PUBLISHED:
         print(f"{label:<48} {f1:6.3f} {pr_auc:7.3f} {'':>7} {'':>5} {'-':>7}")
-    fused = next(r for r in rows if r["model"].startswith("skmm fused"))
-    met = fused["f1"] >= 0.968 and fused["pr_auc"] >= 0.995
-    print(
-        f"target (fused >= 0.968 F1 and >= 0.995 PR-AUC, run < 15 min): "
-        f"F1 {fused['f1']:.3f}, PR-AUC {fused['pr_auc']:.3f}, run {total / 60:.1f} min -> "
-        f"{'MET' if met and total < 900 else 'NOT MET'}"
-    )
+    for fused in (r for r in rows if r["model"].startswith("skmm fused")):
+        met = fused["f1"] >= 0.968 and fused["pr_auc"] >= 0.995 and total < 900
+        print(
+            f"target (fused >= 0.968 F1 and >= 0.995 PR-AUC, run < 15 min), {fused['model']}: "
+            f"F1 {fused['f1']:.3f}, PR-AUC {fused['pr_auc']:.3f}, run {total / 60:.1f} min -> "
+            f"{'MET' if met else 'NOT MET'}"
+        )
     print()
     print("Rating (5 classes), TEST split, inputs without Rating and Recommended IND")
     print(f"{'model':<48} {'accuracy':>8} {'macro-F1':>8} {'wall s':>7}  chosen on val")

@@ -1,0 +1,63 @@
+"""The real-data benchmarks run: each in its ``--smoke`` mode, in a subprocess.
+
+They need the shared data folder beside the project (``../shared/data``);
+without it (a fresh clone) the tests are skipped. The clothing reviews come
+as parquet, which pandas reads with ``pyarrow``; without it that test is
+skipped too. A smoke run trains on a few hundred rows for one epoch: its
+figures mean nothing, only that the script runs and prints its tables.
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+REAL = ROOT / "benchmarks" / "real"
+
+
+def run_smoke(script, needed):
+    for folder in needed:
+        if not (SHARED_DATA / folder).exists():
+            pytest.skip(reason=f"shared data ({folder}) is not present beside the project")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    out = subprocess.run(
+        [sys.executable, str(REAL / script), "--smoke", "--data-dir", str(SHARED_DATA)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    for word in ("Python", "skmm", "scikit-learn", "TensorFlow", "Keras", "os.cpu_count()"):
+        assert word in out.stdout
+    return out.stdout
+
+
+def test_clothing_reviews_smoke():
+    if importlib.util.find_spec("pyarrow") is None:
+        pytest.skip(reason="pyarrow (to read the parquet file) is not installed")
+    stdout = run_smoke("clothing_reviews.py", ["clothing_reviews/reviews.parquet"])
+    for label in (
+        "TF-IDF + one-hot + LR (this run)",
+        "skmm text only",
+        "skmm tabular only",
+        "skmm fused",
+        "published: BERT all columns as text",
+        "macro-F1",
+        "wall s",
+    ):
+        assert label in stdout
+
+
+def test_audio_visual_digits_smoke():
+    pytest.importorskip("soundfile", reason="the audio extra (soundfile) is not installed")
+    stdout = run_smoke(
+        "audio_visual_digits.py", ["spoken_digits/recordings", "mnist_5k/mnist_5k.csv.gz"]
+    )
+    for label in ("audio only", "image only", "fused (audio + image)", "wall s", "none shared"):
+        assert label in stdout
