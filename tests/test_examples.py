@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,15 +20,35 @@ def test_import_does_not_load_tensorflow():
     assert out.stdout.split() == ["False", "False"]
 
 
-def test_quickstart_runs_in_smoke_mode():
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "quickstart.py"), "--smoke"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    for label in ("text only", "image only", "fused", "best l2"):
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
+SHARED_DATA = ROOT.parent / "shared" / "data"
+#: Examples that read the shared data beside the project, and the folder they need.
+NEEDS_SHARED_DATA = {"spoken_digits.py": "spoken_digits/recordings"}
+#: What each example must print in smoke mode, beyond running without error.
+EXPECTED_OUTPUT = {
+    "quickstart.py": ("text only", "image only", "fused", "best l2"),
+    "spoken_digits.py": ("audio-only test accuracy",),
+}
+
+
+def test_every_example_starts_with_a_docstring():
+    import ast
+
+    for name in EXAMPLES:
+        tree = ast.parse((ROOT / "examples" / name).read_text(encoding="utf-8"))
+        assert ast.get_docstring(tree), f"examples/{name} must say what it shows"
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_example_runs_in_smoke_mode(name):
+    args = [sys.executable, str(ROOT / "examples" / name), "--smoke"]
+    if name in NEEDS_SHARED_DATA:
+        if not (SHARED_DATA / NEEDS_SHARED_DATA[name]).is_dir():
+            pytest.skip(reason=f"shared data ({NEEDS_SHARED_DATA[name]}) is not beside the project")
+        args += ["--data-dir", str(SHARED_DATA)]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, f"examples/{name} failed:\n{out.stdout}\n{out.stderr[-3000:]}"
+    for label in EXPECTED_OUTPUT.get(name, ()):
         assert label in out.stdout
     assert "retracing" not in out.stderr
 
@@ -58,27 +79,3 @@ def test_user_story_as_written():
     search.fit(X, y)
     assert search.best_params_["multimodalclassifier__l2"] in (1e-5, 1e-3, 1e-1)
     assert search.predict(X.iloc[:4]).shape == (4,)
-
-
-SHARED_DATA = ROOT.parent / "shared" / "data"
-
-
-def test_spoken_digits_example_runs_in_smoke_mode():
-    import pytest
-
-    if not (SHARED_DATA / "spoken_digits" / "recordings").is_dir():
-        pytest.skip(reason="shared data (spoken_digits) is not present beside the project")
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "examples" / "spoken_digits.py"),
-            "--smoke",
-            "--data-dir",
-            str(SHARED_DATA),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    assert "audio-only test accuracy" in out.stdout

@@ -85,8 +85,9 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
     block_encoders : dict of str to keras layer, default=None
         A Keras layer (registered, so that fitted models pickle) to use
         instead of the built-in encoder of the named block.
-    l2__<block> : float
-        Keyword arguments such as ``l2__image=1e-3`` override ``l2`` for that
+    **kwargs : float
+        Per-block λ: keyword arguments ``l2__<block>``, such as
+        ``l2__image=1e-3``, override ``l2`` for that
         block's encoder (the fusion and head keep ``l2``); tunable in a grid
         search as ``multimodalclassifier__l2__image``.
     optimizer : str or keras optimizer class or instance, default="adam"
