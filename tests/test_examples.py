@@ -28,6 +28,10 @@ NEEDS_SHARED_DATA = {"spoken_digits.py": "spoken_digits/recordings"}
 EXPECTED_OUTPUT = {
     "quickstart.py": ("text only", "image only", "fused", "best l2"),
     "spoken_digits.py": ("audio-only test accuracy",),
+    "plots.py": ("wrote", "chosen l2"),
+    "several_targets.py": ("task label", "label learned alone"),
+    "choose_lambda.py": ("path chose", "grid chose"),
+    "save_and_serve.py": ("identical after load: True", "SavedModel largest difference"),
 }
 
 
