@@ -159,7 +159,8 @@ def serving_inputs(estimator, X):
     estimator : Pipeline or MultimodalClassifier or MultimodalRegressor
         The fitted estimator that was exported, or the Pipeline ending in it.
     X : DataFrame, MultimodalBlocks, dict of arrays or array-like
-        Rows as the estimator (or the Pipeline) takes them in ``predict``.
+        Rows as the estimator (or the Pipeline) takes them in ``predict``; a
+        DataFrame may be a pandas or a polars one.
 
     Returns
     -------

@@ -13,6 +13,7 @@ from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._compat import VisualBlock
+from .._dataframes import as_pandas, polars_columns
 from ._blocks import BlockSpec, MultimodalBlocks, is_lazy
 
 #: Block kinds whose rows may be missing; they carry a presence mask.
@@ -73,6 +74,10 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
     whether a missing cell is an error or a fill: ``TextTokenizer`` fills
     padding, ``ImageNormalizer(missing="zeros")`` fills zeros, its default
     ``missing="error"`` raises).
+
+    A polars ``DataFrame`` is accepted wherever a pandas one is and gives the
+    same blocks: it is read as pandas column by column (only the columns the
+    blocks use, in ``transform``); a ``LazyFrame`` must be collected first.
 
     Tabular blocks must produce finite numbers; a NaN or infinite value in a
     tabular block's output raises an error naming the block and the row
@@ -178,7 +183,7 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
 
         Parameters
         ----------
-        X : pandas.DataFrame or array-like of shape (n_samples, n_columns)
+        X : pandas.DataFrame, polars.DataFrame or array-like of shape (n_samples, n_columns)
             The input table.
         y : array-like of shape (n_samples,), default=None
             Targets, passed to each transformer's ``fit``.
@@ -198,7 +203,7 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
 
         Parameters
         ----------
-        X : pandas.DataFrame or array-like of shape (n_samples, n_columns)
+        X : pandas.DataFrame, polars.DataFrame or array-like of shape (n_samples, n_columns)
             The input table.
         y : array-like of shape (n_samples,), default=None
             Targets, passed to each transformer's ``fit``.
@@ -238,9 +243,12 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
 
         Parameters
         ----------
-        X : pandas.DataFrame or array-like of shape (n_samples, n_columns)
+        X : pandas.DataFrame, polars.DataFrame or array-like of shape (n_samples, n_columns)
             The input table; it must hold every column used in fit (extra
-            columns are ignored, order does not matter for named columns).
+            columns are ignored, order does not matter for named columns). A
+            table without column names (a 2-D array) after a fit on named
+            columns must have the columns seen in fit, in their order; it is
+            accepted with scikit-learn's warning about missing feature names.
 
         Returns
         -------
@@ -273,18 +281,27 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
     def _check_X(self, X, reset):
         if isinstance(X, MultimodalBlocks):
             raise TypeError("MultimodalInput expects the raw table, not MultimodalBlocks.")
+        X = as_pandas(X, "MultimodalInput", columns=None if reset else self._polars_subset(X))
         if not hasattr(X, "iloc"):
             if not hasattr(X, "__array__") and not isinstance(X, list):
                 raise TypeError(
-                    f"MultimodalInput expects a pandas DataFrame or a 2-D array; got "
-                    f"{type(X).__name__}."
+                    f"MultimodalInput expects a pandas or polars DataFrame or a 2-D array; "
+                    f"got {type(X).__name__}."
                 )
             X = np.asarray(X, dtype=object) if not hasattr(X, "__array__") else np.asarray(X)
             if X.ndim != 2:
                 raise ValueError(
                     f"MultimodalInput expects a 2-D table; got an array of shape {X.shape}."
                 )
-            X = pd.DataFrame(X)
+            if not reset and hasattr(self, "feature_names_in_"):
+                # scikit-learn's convention for a table without column names after a fit
+                # on named columns (permutation_importance turns a polars DataFrame into
+                # such an array): a warning, a check of the number of columns, and the
+                # columns taken in the order seen in fit.
+                validate_data(self, X, reset=False, skip_check_array=True)
+                X = pd.DataFrame(X, columns=self.feature_names_in_)
+            else:
+                X = pd.DataFrame(X)
         if len(X) == 0:
             raise ValueError("MultimodalInput got an empty table (0 rows).")
         if reset:
@@ -302,6 +319,25 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
                 f"{self.n_features_in_}."
             )
         return X
+
+    def _polars_subset(self, X):
+        """The columns of a polars ``X`` that transform reads, in their order in ``X``.
+
+        None (convert every column) when a block selects columns by position or by
+        a callable, or when a column used in fit is missing (the message then lists
+        every column of ``X``).
+        """
+        names = polars_columns(X)
+        if names is None or not hasattr(self, "feature_names_in_"):
+            return None
+        for _, _, columns in self.transformers_:
+            selected = columns if isinstance(columns, list) else [columns]
+            if not all(isinstance(c, str) for c in selected):
+                return None
+        used = set(self._used_columns())
+        if not used <= set(names):
+            return None
+        return [name for name in names if name in used]
 
     def _used_columns(self):
         used = []

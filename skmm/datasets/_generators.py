@@ -44,6 +44,9 @@ _PIXEL_NOISE_STD = 8.0
 # Distance between the means of x0 for consecutive classes (unit-variance noise).
 _NUMERIC_SHIFT = 0.5
 
+# Libraries make_multimodal_classification can return its tables in.
+_OUTPUTS = ("pandas", "polars")
+
 
 def _latent_joint(n_classes):
     """Joint distribution of the latent (shape, keyword) pair.
@@ -198,6 +201,7 @@ def make_multimodal_classification(
     n_numeric=2,
     label_noise=0.0,
     return_X_y=True,
+    output="pandas",
     random_state=None,
 ):
     """Generate a classification problem that needs both text and image.
@@ -246,17 +250,24 @@ def make_multimodal_classification(
         If True, return ``(X, y)``. Otherwise return a
         :class:`~sklearn.utils.Bunch`.
 
+    output : {"pandas", "polars"}, default="pandas"
+        Library of the returned tables. ``"polars"`` (needs polars) gives a
+        polars DataFrame and Series with the same values: ``"caption"`` is a
+        String column, ``"image"`` an ``Array(UInt8, (image_size, image_size,
+        3))`` column (or a String column of paths with ``image_dir``), the
+        numeric columns Float64 and ``"label"`` Int64.
+
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, \
 default=None
         Controls all randomness. Pass an int for reproducible output.
 
     Returns
     -------
-    X : pandas.DataFrame of shape (n_samples, 2 + n_numeric)
+    X : pandas.DataFrame or polars.DataFrame of shape (n_samples, 2 + n_numeric)
         Columns ``"caption"`` (str), ``"image"`` (object: arrays or paths) and
         ``"x0"``, ``"x1"``, ... (float64).
 
-    y : pandas.Series of shape (n_samples,)
+    y : pandas.Series or polars.Series of shape (n_samples,)
         Integer labels in ``0 .. n_classes - 1``, named ``"label"``.
 
     data : sklearn.utils.Bunch
@@ -293,6 +304,8 @@ default=None
         raise ValueError(f"label_noise must be a float in [0, 1], got {label_noise!r}.")
     if not isinstance(return_X_y, bool | np.bool_):
         raise TypeError(f"return_X_y must be a bool, got {return_X_y!r}.")
+    if not (isinstance(output, str) and output in _OUTPUTS):
+        raise ValueError(f"output must be one of {_OUTPUTS}, got {output!r}.")
     if image_dir is not None and not isinstance(image_dir, str | os.PathLike):
         raise TypeError(f"image_dir must be None, a str or a path-like object, got {image_dir!r}.")
     rng = _check_generator(random_state)
@@ -340,11 +353,13 @@ default=None
         columns[f"x{j}"] = pd.Series(numeric[:, j], dtype=np.float64)
     X = pd.DataFrame(columns)
     y = pd.Series(label.astype(np.int64), name="label")
+    if output == "polars":
+        X, y = _as_polars(captions, images if image_dir is None else paths, numeric, y)
 
     if return_X_y:
         return X, y
 
-    frame = X.assign(label=y)
+    frame = X.assign(label=y) if output == "pandas" else X.with_columns(y)
     return Bunch(
         frame=frame,
         data=X,
@@ -357,6 +372,23 @@ default=None
         shape_names=np.array(SHAPE_NAMES[:n_classes]),
         keyword_names=np.array(KEYWORDS[:n_classes]),
     )
+
+
+def _as_polars(captions, images, numeric, y):
+    """The table and labels as a polars DataFrame and Series (images: an Array column)."""
+    try:
+        import polars as pl
+    except ImportError as exc:
+        raise ImportError(
+            "output='polars' needs polars: pip install polars (or skmm[polars])."
+        ) from exc
+    if images and isinstance(images[0], np.ndarray):
+        image_column = pl.Series("image", np.stack(images))
+    else:
+        image_column = pl.Series("image", images, dtype=pl.String)
+    columns = [pl.Series("caption", captions, dtype=pl.String), image_column]
+    columns += [pl.Series(f"x{j}", numeric[:, j]) for j in range(numeric.shape[1])]
+    return pl.DataFrame(columns), pl.Series("label", y.to_numpy())
 
 
 def _describe(n_samples, n_classes, image_size, n_numeric, label_noise):

@@ -486,10 +486,11 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    **Input.** ``X`` is one column of clips: a pandas Series, a one-column
-    DataFrame, a list or tuple, or a 1-D object array (or one of strings). A
-    bare string or a numeric array (which could be one clip or a table) is
-    refused. Each cell may be:
+    **Input.** ``X`` is one column of clips: a pandas or polars Series, a
+    one-column pandas or polars DataFrame (a polars Binary column holds bytes,
+    a List or Array column samples), a list or tuple, or a 1-D object array (or
+    one of strings). A bare string or a numeric array (which could be one clip
+    or a table) is refused. Each cell may be:
 
     - a file path (``str`` or ``pathlib.Path``) to WAV, FLAC, OGG or anything
       else libsndfile reads;

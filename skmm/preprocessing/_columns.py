@@ -5,7 +5,8 @@ bytes, arrays, documents, ...). :class:`Column` holds the cells together with
 what an error message needs to name one of them (column name, row position,
 index label); :func:`as_column` reads the containers shared by the image and
 audio transformers; :func:`record_input` sets or checks ``n_features_in_`` and
-``feature_names_in_``.
+``feature_names_in_``. A polars ``DataFrame`` or ``Series`` is read as the
+pandas one (see :mod:`skmm._dataframes`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._dataframes import as_pandas, polars_columns
 from ._messages import format_label
 
 __all__ = ["Column", "as_column", "frame_column", "record_input"]
@@ -86,6 +88,8 @@ def frame_column(X, estimator, kind):
 def as_column(X, *, estimator, kind, items, single, wrap_hint, accepted, array_cells):
     """Return a :class:`Column` for a Series, one-column DataFrame, list, tuple or array.
 
+    pandas and polars Series and DataFrames are accepted alike.
+
     Parameters
     ----------
     X : object
@@ -110,6 +114,7 @@ def as_column(X, *, estimator, kind, items, single, wrap_hint, accepted, array_c
             f"{estimator} expects a column of {items}; got a single {type(X).__name__} "
             f"object. {wrap_hint}"
         )
+    X = as_pandas(X, estimator)
     if isinstance(X, pd.DataFrame):
         return frame_column(X, estimator, kind)
     if isinstance(X, pd.Series):
@@ -129,7 +134,7 @@ def record_input(transformer, X, column, *, reset, estimator):
 
     With ``reset=True``, ``n_features_in_`` is set to 1 and ``feature_names_in_``
     to the column's feature names (removed when it has none). Otherwise a
-    DataFrame ``X`` must have the column name seen in ``fit``.
+    DataFrame ``X`` (pandas or polars) must have the column name seen in ``fit``.
     """
     if reset:
         transformer.n_features_in_ = 1
@@ -141,7 +146,7 @@ def record_input(transformer, X, column, *, reset, estimator):
     fitted = getattr(transformer, "feature_names_in_", None)
     if (
         fitted is not None
-        and isinstance(X, pd.DataFrame)
+        and (isinstance(X, pd.DataFrame) or polars_columns(X) is not None)
         and (column.feature_names is None or column.feature_names[0] != fitted[0])
     ):
         raise ValueError(

@@ -499,11 +499,13 @@ default="bilinear"
 
     Notes
     -----
-    **Input.** ``X`` is one column of images: a pandas Series, a one-column
-    DataFrame, a list or tuple, a 1-D object array, or a numeric array stacking
-    images as ``(n, H, W)`` or ``(n, H, W, C)``. A 2-D numeric array is refused
-    as ambiguous, and so is a 3-D numeric array whose last axis has length 1, 3
-    or 4 (it looks like one ``(H, W, C)`` image). Each cell may be:
+    **Input.** ``X`` is one column of images: a pandas or polars Series, a
+    one-column pandas or polars DataFrame (a polars Binary column holds bytes,
+    a List or Array column arrays), a list or tuple, a 1-D object array, or a
+    numeric array stacking images as ``(n, H, W)`` or ``(n, H, W, C)``. A 2-D
+    numeric array is refused as ambiguous, and so is a 3-D numeric array whose
+    last axis has length 1, 3 or 4 (it looks like one ``(H, W, C)`` image).
+    Each cell may be:
 
     - a file path (``str`` or ``pathlib.Path``);
     - ``bytes`` holding an encoded image file (PNG, JPEG, ...), never a path;

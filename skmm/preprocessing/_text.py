@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._dataframes import as_pandas
 from ._columns import Column, frame_column, record_input
 from ._messages import describe_value, is_int
 
@@ -135,10 +136,11 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    **Accepted input.** ``X`` is one column of documents: a pandas Series, a
-    list or tuple, a 1-D NumPy array, a pandas Index or extension array, or a
-    DataFrame with exactly one column. A bare string, a 2-D array or a
-    DataFrame with several columns is refused with a ``ValueError``.
+    **Accepted input.** ``X`` is one column of documents: a pandas or polars
+    Series, a list or tuple, a 1-D NumPy array, a pandas Index or extension
+    array, or a pandas or polars DataFrame with exactly one column. A bare
+    string, a 2-D array or a DataFrame with several columns is refused with a
+    ``ValueError``.
 
     **Missing documents.** A cell that is ``None``, a float NaN or ``pd.NA``
     is a missing document, and so is a string that is empty or holds only
@@ -269,6 +271,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
                 f"or one-column DataFrame); got a single {type(X).__name__} object. Wrap "
                 "it in a list to tokenize one document."
             )
+        X = as_pandas(X, name)
         if isinstance(X, pd.DataFrame):
             column = frame_column(X, name, "text")
         elif isinstance(X, pd.Series):
