@@ -26,6 +26,7 @@ HEADERS = {
     "predict_latency.py": ("method", "median ms", "p90 ms", "ratio", "retraces", "budget"),
     "startup.py": ("statement", "seconds", "time ratio", "peak RSS MiB", "RSS ratio"),
     "scaling.py": ("mode", "rows", "time ratio", "time/row ratio", "peak RSS MiB", "RSS ratio"),
+    "polars_input.py": ("pipeline", "input", "best s", "median s", "ratio", "budget"),
 }
 
 
