@@ -32,14 +32,28 @@ def _title_and_body(doc):
     return title.strip().rstrip("."), body.strip()
 
 
+def _split_run(body):
+    """The docstring's prose, and its ``Run:`` paragraph as command lines."""
+    prose, commands = [], []
+    for paragraph in body.split("\n\n"):
+        if paragraph.startswith("Run:"):
+            lines = paragraph[len("Run:") :].splitlines()
+            commands += [line.strip() for line in lines if line.strip()]
+        else:
+            prose.append(paragraph)
+    return "\n\n".join(prose), commands
+
+
 def _example_page(path):
     title, body = _title_and_body(_docstring(path))
+    prose, commands = _split_run(body)
+    commands = commands or [f"python examples/{path.name}", f"python examples/{path.name} --smoke"]
     source = path.read_text(encoding="utf-8")
+    run = "\n".join(commands)
     return (
-        f"# {title}\n\n{body}\n\n"
-        "Run it from the repository root:\n\n"
-        f"```bash\npython examples/{path.name}\n```\n\n"
-        f"A fast version, as the tests run it: `python examples/{path.name} --smoke`.\n\n"
+        f"# {title}\n\n{prose}\n\n"
+        "Run it from the repository root (`--smoke` is the fast version the tests run):\n\n"
+        f"```bash\n{run}\n```\n\n"
         f"## Source: `examples/{path.name}`\n\n"
         f"```python\n{source}```\n"
     )
@@ -55,7 +69,8 @@ def _index_page(paths):
     ]
     for path in paths:
         title, body = _title_and_body(_docstring(path))
-        summary = body.split("\n\n")[0].replace("\n", " ") if body else ""
+        prose, _ = _split_run(body)
+        summary = prose.split("\n\n")[0].replace("\n", " ")
         lines.append(f"- [{title}]({path.stem}.md): {summary}")
     return "\n".join(lines) + "\n"
 
@@ -75,5 +90,6 @@ def on_files(files, config):
     paths = _examples()
     files.append(File.generated(config, "examples/index.md", content=_index_page(paths)))
     for path in paths:
-        files.append(File.generated(config, f"examples/{path.stem}.md", content=_example_page(path)))
+        page = _example_page(path)
+        files.append(File.generated(config, f"examples/{path.stem}.md", content=page))
     return files
