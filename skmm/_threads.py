@@ -11,8 +11,9 @@ def size_tensorflow_threads():
     joblib starts its process workers (``GridSearchCV(n_jobs=k)``,
     ``cross_val_score(n_jobs=k)``, ...) with ``OMP_NUM_THREADS`` set to
     ``cpu_count // k`` so that k workers share the cores instead of each
-    using all of them. TensorFlow ignores that variable and starts
-    ``cpu_count`` threads per pool in every worker; k workers then
+    using all of them; Dask's nanny sets it to 1 in its workers, and Ray to
+    the CPUs a task or actor reserved. TensorFlow ignores that variable and
+    starts ``cpu_count`` threads per pool in every worker; k workers then
     oversubscribe the machine. skmm calls this once, when it first imports
     TensorFlow, to apply the same limit to TensorFlow's intra-op and
     inter-op pools.

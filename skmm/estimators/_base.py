@@ -27,12 +27,15 @@ from sklearn.utils.validation import (
 )
 
 from .._compat import load_keras_model_bytes, save_keras_model_bytes
+from .._dataframes import as_pandas
 from .._persistence import archived_state, restored_network, saving_archive
 from .._threads import size_tensorflow_threads
 from ..compose import BlockSpec, MultimodalBlocks
 from ..network import PredictFunction, build_fused_network
+from ._distribution import check_distribution, distribution_scope, refuse_strategy_instance
 from ._feeding import BlockBatches, has_lazy_block, subset_inputs
 from ._inputs import TABULAR_BLOCK, KerasInputs, blocks_from_mapping, check_blocks, is_mapping
+from ._layer_seeds import private_layer_seeds
 from ._seeding import MAX_SEED, seed_from_random_state, seeded
 
 # Before anything starts TensorFlow's runtime: joblib workers get their share of the cores.
@@ -125,6 +128,15 @@ COMMON_PARAMETER_DOC = """    callbacks : list of keras callbacks, default=None
         Seeds weight initialization, shuffling and dropout of each fit. An
         int gives identical fits (on CPU); a RandomState gives a new seed
         for every fit; None leaves the global random state alone.
+    distribution : None, "mirrored" or tf.distribute.Strategy, default=None
+        Trains the network with ``tf.distribute``: None trains on one device;
+        ``"mirrored"`` is a ``MirroredStrategy`` over every GPU (over every
+        logical CPU device when there is no GPU); a strategy instance is used
+        as it is. The network is built in the strategy's scope when a fit
+        builds it; ``batch_size`` is then the global batch, split evenly
+        across the replicas. Prediction runs on one device. A strategy
+        instance cannot be pickled or saved (use ``"mirrored"``); see
+        ``docs/scaling_out.md``.
     **kwargs
         Routed parameters, e.g. ``optimizer__momentum=0.9``."""
 
@@ -229,6 +241,7 @@ class MultimodalEstimatorMixin:
             raise ValueError(
                 f"image_width_multiplier must be > 0; got {self.image_width_multiplier!r}."
             )
+        check_distribution(self.distribution)
 
     # -- input validation (called by scikeras) ------------------------------------------
 
@@ -243,6 +256,7 @@ class MultimodalEstimatorMixin:
 
     def _validate_blocks(self, X, reset):
         fitted_specs = None if reset else self.block_specs_
+        X = as_pandas(X, type(self).__name__)  # a polars table is read as pandas
         if isinstance(X, MultimodalBlocks):
             blocks = X
         elif is_mapping(X) and not sp.issparse(X):  # a dok_matrix is a dict
@@ -347,11 +361,15 @@ class MultimodalEstimatorMixin:
     def _finish_initialize(self, X):
         """The part of scikeras' _initialize after the target is encoded."""
         self.feature_encoder_ = self.feature_encoder.fit(X)
-        self.model_ = self._build_model()
-        # Creating the optimizer's slots now, eagerly, instead of inside the first traced
-        # train step halves the fixed cost of a fit (variable creation in a tf.function
-        # is slow).
-        self.model_.optimizer.build(self.model_.trainable_variables)
+        # A network built in a strategy's scope keeps it: Keras' fit then distributes.
+        # Its layers' seeds come from the fit's seed even while other threads of the
+        # process (a Dask worker's event loop) draw from Python's global random module.
+        with distribution_scope(self.distribution), private_layer_seeds():
+            self.model_ = self._build_model()
+            # Creating the optimizer's slots now, eagerly, instead of inside the first
+            # traced train step halves the fixed cost of a fit (variable creation in a
+            # tf.function is slow).
+            self.model_.optimizer.build(self.model_.trainable_variables)
         self._predict_function = PredictFunction(self.model_)
         self._initialize_callbacks()
 
@@ -481,6 +499,11 @@ class MultimodalEstimatorMixin:
             initial_epoch=initial_epoch,
             verbose=self.verbose,
             callbacks=self._fit_callbacks,
+            # The rows are shuffled by BlockBatches, seeded. Keras would also shuffle the
+            # order of the batches, from Python's global random state, in its enqueuer
+            # thread, and draw again for the extra pass it makes under a tf.distribute
+            # strategy; shuffle=False keeps the order BlockBatches gives.
+            shuffle=False,
             **kwargs,
         )
         if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
@@ -521,6 +544,7 @@ class MultimodalEstimatorMixin:
         return hasattr(self, "model_")
 
     def __getstate__(self):
+        refuse_strategy_instance(self)
         state = super().__getstate__()
         state = dict(state)
         state.pop("_predict_function", None)
@@ -566,6 +590,7 @@ def check_target(estimator, y):
         raise ValueError(
             f"{type(estimator).__name__} requires y to be passed, but the target y is None."
         )
+    y = as_pandas(y, type(estimator).__name__)  # a polars Series or DataFrame as pandas
     if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
     missing = pd.isna(np.asarray(y, dtype=object))

@@ -146,6 +146,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
         warm_start=False,
         verbose=0,
         random_state=None,
+        distribution=None,
         **kwargs,
     ):
         store_init_params(self, locals(), kwargs)

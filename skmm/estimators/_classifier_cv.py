@@ -172,6 +172,7 @@ class MultimodalClassifierCV(MultimodalClassifier):
         warm_start=False,
         verbose=0,
         random_state=None,
+        distribution=None,
         **kwargs,
     ):
         store_init_params(self, locals(), kwargs)

@@ -87,6 +87,7 @@ class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, 
         warm_start=False,
         verbose=0,
         random_state=None,
+        distribution=None,
         **kwargs,
     ):
         store_init_params(self, locals(), kwargs)
