@@ -35,7 +35,7 @@ from skmm import ImageNormalizer, MultimodalClassifier, MultimodalInput, TextTok
 from skmm.datasets import make_multimodal_classification
 
 
-def search(epochs):
+def search(epochs, l2s, folds):
     pre = MultimodalInput(
         [
             ("text", TextTokenizer(max_tokens=2000, sequence_length=16), "caption"),
@@ -50,9 +50,9 @@ def search(epochs):
         learning_rate=3e-3,
         random_state=0,
     )
-    grid = {"multimodalclassifier__l2": [1e-5, 1e-3, 1e-1]}
+    grid = {"multimodalclassifier__l2": l2s}
     # refit=False: the refit runs in this process whatever the backend
-    return GridSearchCV(make_pipeline(pre, clf), grid, cv=3, n_jobs=-1, refit=False)
+    return GridSearchCV(make_pipeline(pre, clf), grid, cv=folds, n_jobs=-1, refit=False)
 
 
 def timed_fit(estimator, X, y):
@@ -70,7 +70,7 @@ def report(name, fitted, seconds, baseline=None):
     print(line)
 
 
-def on_ray(X, y, epochs, baseline):
+def on_ray(X, y, setting, baseline):
     try:
         import ray
         from ray.util.joblib import register_ray
@@ -83,13 +83,13 @@ def on_ray(X, y, epochs, baseline):
         register_ray()
         print(f"ray started in {time.perf_counter() - start:.1f} s")
         with joblib.parallel_backend("ray"):
-            fitted, seconds = timed_fit(search(epochs), X, y)
+            fitted, seconds = timed_fit(search(*setting), X, y)
         report("ray, 2 CPUs", fitted, seconds, baseline)
     finally:
         ray.shutdown()
 
 
-def on_dask(X, y, epochs, baseline):
+def on_dask(X, y, setting, baseline):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
@@ -102,21 +102,25 @@ def on_dask(X, y, epochs, baseline):
     ):
         print(f"dask cluster started in {time.perf_counter() - start:.1f} s")
         with joblib.parallel_backend("dask"):
-            fitted, seconds = timed_fit(search(epochs), X, y)
+            fitted, seconds = timed_fit(search(*setting), X, y)
         report("dask, 2 workers", fitted, seconds, baseline)
 
 
 def main(smoke=False):
-    n_samples, epochs = (96, 2) if smoke else (600, 10)
+    if smoke:
+        n_samples, setting = 64, (1, [1e-5, 1e-1], 2)
+    else:
+        n_samples, setting = 600, (10, [1e-5, 1e-3, 1e-1], 3)
     X, y = make_multimodal_classification(n_samples=n_samples, image_size=16, random_state=0)
-    print(f"{n_samples} rows, 3 values of l2, 3 folds: 9 fits per search")
+    _, l2s, folds = setting
+    print(f"{n_samples} rows, {len(l2s)} values of l2, {folds} folds: {len(l2s) * folds} fits")
 
-    sequential, seconds = timed_fit(search(epochs).set_params(n_jobs=1), X, y)
+    sequential, seconds = timed_fit(search(*setting).set_params(n_jobs=1), X, y)
     report("sequential, n_jobs=1", sequential, seconds)
     # Ray first: the Dask cluster exports OMP_NUM_THREADS=1 into this process, which
     # processes started afterwards (Ray's workers included) would inherit.
-    on_ray(X, y, epochs, sequential)
-    on_dask(X, y, epochs, sequential)
+    on_ray(X, y, setting, sequential)
+    on_dask(X, y, setting, sequential)
 
 
 if __name__ == "__main__":

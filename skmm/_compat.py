@@ -7,6 +7,8 @@ Keras at module import time: the Keras-side shims import lazily.
 from __future__ import annotations
 
 import io
+import random
+import threading
 
 # scikit-learn moved its HTML-repr helpers from ``sklearn.utils._estimator_html_repr``
 # (1.6) to ``sklearn.utils._repr_html.estimator`` (1.7). Drop the fallback when
@@ -16,10 +18,16 @@ try:
 except ImportError:  # scikit-learn 1.6
     from sklearn.utils._estimator_html_repr import _VisualBlock as VisualBlock
 
+# scikit-learn's error for a bad parameter (a ValueError and a TypeError), public
+# in spirit but kept in a private module since 1.2; import it from here only.
+from sklearn.utils._param_validation import InvalidParameterError
+
 __all__ = [
+    "InvalidParameterError",
     "ScikerasClassifierTagsMixin",
     "ScikerasRegressorTagsMixin",
     "VisualBlock",
+    "keras_default_seed_stream",
     "load_keras_model_bytes",
     "save_keras_model_bytes",
 ]
@@ -120,3 +128,31 @@ def set_backend_seed_state(state):
     tf.random.set_seed(tf_seed)
     for attribute, value in keras_state.items():
         global_state.set_global_attribute(attribute, value)
+
+
+_INSTALL_LOCK = threading.Lock()
+
+
+class _ThreadStream:
+    """Python's ``random`` module, or this thread's private stream while one is set."""
+
+    def __init__(self):
+        self.local = threading.local()
+
+    def __getattr__(self, name):
+        return getattr(getattr(self.local, "stream", None) or random, name)
+
+
+def keras_default_seed_stream():
+    """Install (once) and return the per-thread stream Keras draws default layer seeds from.
+
+    Keras 3.15 draws the seed of every initializer and dropout layer created
+    without one from Python's global ``random`` module, and has no public hook
+    to choose another source. Goes when Keras offers one.
+    """
+    from keras.src.random import seed_generator
+
+    with _INSTALL_LOCK:
+        if not isinstance(seed_generator.python_random, _ThreadStream):
+            seed_generator.python_random = _ThreadStream()
+        return seed_generator.python_random

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 
 #: The command did what was asked.
@@ -64,19 +65,16 @@ def one_line(message):
     return " ".join(str(message).split())
 
 
-#: The estimators' methods that build and compile the network from the parameters.
-_NETWORK_BUILDERS = frozenset({"_build_model", "_build_network"})
+def _is_invalid_parameter(exc):
+    """Whether ``exc`` is scikit-learn's ``InvalidParameterError``.
 
-
-def _raised_while_building_network(exc):
-    """Whether ``exc`` was raised inside the estimator's building of its network."""
-    traceback = exc.__traceback__
-    while traceback is not None:
-        code = traceback.tb_frame.f_code
-        if code.co_name in _NETWORK_BUILDERS and "skmm" in code.co_filename:
-            return True
-        traceback = traceback.tb_next
-    return False
+    The estimators raise it for a parameter refused while the network is built
+    (an unknown fusion, encoder, optimizer or loss name, ``l2__<block>`` for a
+    block that does not exist). The class is looked up in the module already
+    imported, so the command line does not import scikit-learn's internals.
+    """
+    module = sys.modules.get("sklearn.utils._param_validation")
+    return module is not None and isinstance(exc, module.InvalidParameterError)
 
 
 @contextmanager
@@ -102,6 +100,6 @@ def data_errors(context=None):
         raise
     except (ValueError, TypeError) as exc:
         message = one_line(exc)
-        if _raised_while_building_network(exc):
+        if _is_invalid_parameter(exc):
             raise UsageError(f"--param: {message}") from exc
         raise DataError(f"{context}: {message}" if context else message) from exc

@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._compat import load_keras_model_bytes, save_keras_model_bytes
+from .._compat import InvalidParameterError, load_keras_model_bytes, save_keras_model_bytes
 from .._dataframes import as_pandas
 from .._persistence import archived_state, restored_network, saving_archive
 from .._threads import size_tensorflow_threads
@@ -302,6 +302,28 @@ class MultimodalEstimatorMixin:
     # -- building -------------------------------------------------------------------------
 
     def _build_network(self, *, n_outputs, output_activation, default_loss, task_units=None):
+        """Build and compile the network; a parameter it refuses raises ``InvalidParameterError``.
+
+        The data were checked before this runs, so a ``ValueError`` or ``TypeError``
+        from building or compiling (an unknown ``fusion`` or encoder, optimizer or
+        loss name, ``l2__<block>`` for a block that does not exist) is about the
+        parameters. scikit-learn's ``InvalidParameterError`` subclasses both, so
+        callers that catch either keep working, and a caller such as the command
+        line can tell a bad parameter from bad data.
+        """
+        try:
+            return self._build_and_compile(
+                n_outputs=n_outputs,
+                output_activation=output_activation,
+                default_loss=default_loss,
+                task_units=task_units,
+            )
+        except InvalidParameterError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise InvalidParameterError(str(exc)) from exc
+
+    def _build_and_compile(self, *, n_outputs, output_activation, default_loss, task_units):
         model = build_fused_network(
             list(self.block_specs_.values()),
             n_outputs=n_outputs,

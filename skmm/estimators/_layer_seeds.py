@@ -11,40 +11,18 @@ sequential one. While skmm builds a network in a seeded fit, the layer seeds of
 that thread therefore come from a private stream seeded like the global one;
 other threads, and unseeded fits, keep drawing from the global module.
 
-This replaces ``random`` inside Keras' ``keras.src.random.seed_generator`` by a
-stand-in that forwards to the global module except in a thread that is
-building a network here; Keras 3.15 offers no public way to choose where
-default seeds come from.
+``skmm._compat.keras_default_seed_stream`` replaces ``random`` inside Keras'
+``keras.src.random.seed_generator`` by a stand-in that forwards to the global
+module except in a thread that is building a network here; Keras 3.15 offers
+no public way to choose where default seeds come from.
 """
 
 from __future__ import annotations
 
 import random
-import threading
 from contextlib import contextmanager
 
-from .._compat import get_backend_seed_state
-
-_INSTALL_LOCK = threading.Lock()
-
-
-class _ThreadStream:
-    """Python's ``random`` module, or this thread's private stream while one is set."""
-
-    def __init__(self):
-        self.local = threading.local()
-
-    def __getattr__(self, name):
-        return getattr(getattr(self.local, "stream", None) or random, name)
-
-
-def _installed_stream():
-    from keras.src.random import seed_generator
-
-    with _INSTALL_LOCK:
-        if not isinstance(seed_generator.python_random, _ThreadStream):
-            seed_generator.python_random = _ThreadStream()
-        return seed_generator.python_random
+from .._compat import get_backend_seed_state, keras_default_seed_stream
 
 
 @contextmanager
@@ -63,7 +41,7 @@ def private_layer_seeds():
     if seed is None:
         yield
         return
-    proxy = _installed_stream()
+    proxy = keras_default_seed_stream()
     stream = random.Random(seed)
     proxy.local.stream = stream
     try:

@@ -76,8 +76,13 @@ def test_grid_search_tunes_one_blocks_l2(small_data):
 
 
 def test_unknown_architecture_names_are_refused(blocks):
+    from sklearn.utils._param_validation import InvalidParameterError
+
     X, y = blocks
-    with pytest.raises(ValueError, match="fusion"):
+    # scikit-learn's error for a bad parameter: a ValueError and a TypeError both
+    with pytest.raises(InvalidParameterError, match="fusion"):
         MultimodalClassifier(fusion="sum", **SIZES).fit(X, y)
     with pytest.raises(ValueError, match="text_encoder|text encoder"):
         MultimodalClassifier(text_encoder="bert", **SIZES).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="unknown blocks"):
+        MultimodalClassifier(l2__sound=1e-3, **SIZES).fit(X, y)
