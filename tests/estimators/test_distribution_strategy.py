@@ -206,7 +206,9 @@ def test_the_parameter_is_stored_cloned_and_listed(cls):
 
 
 @pytest.mark.parametrize(
-    "value", ["Mirrored", "mirror", "", 2, object(), ["mirrored"], "tpu"], ids=repr
+    "value",
+    ["Mirrored", "mirror", "", 2, object(), ["mirrored"], "tpu"],
+    ids=["Mirrored", "mirror", "empty", "int", "object", "list", "tpu"],
 )
 def test_bad_values_name_the_parameter_and_the_accepted_ones(value):
     X = np.random.RandomState(0).normal(size=(20, 3)).astype("float32")
