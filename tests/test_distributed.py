@@ -200,19 +200,18 @@ def test_a_seeded_network_ignores_other_threads_drawing_from_random():
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("backend", ["dask", "ray"])
-def test_a_search_on_the_cluster_matches_the_sequential_one(request, backend, sequential):
-    # One test per cluster, so that pytest-xdist starts each cluster in one worker only.
-    result = request.getfixturevalue(f"on_{backend}")
+def test_searches_on_dask_and_ray_clusters_match_the_sequential_one(sequential, on_dask, on_ray):
+    # One test for both clusters: one pytest-xdist worker starts them, one after the
+    # other, and the sequential reference runs once.
+    for backend, result in (("dask", on_dask), ("ray", on_ray)):
+        # the same fits: every fold's score, their means and the best λ, bit for bit
+        assert result["cv_results"] == sequential["cv_results"], backend
+        assert result["best_params"] == sequential["best_params"], backend
+        assert result["scores"] == sequential["scores"], backend
 
-    # the same fits: every fold's score, their means and the best λ, bit for bit
-    assert result["cv_results"] == sequential["cv_results"]
-    assert result["best_params"] == sequential["best_params"]
-    assert result["scores"] == sequential["scores"]
-
-    # dask's nanny sets OMP_NUM_THREADS=1 in every worker; ray sets it to the task's
-    # num_cpus (1). skmm gives TensorFlow's intra- and inter-op pools as many threads.
-    for report in result["threads"]:
-        assert report["pid"] != os.getpid(), "the thread report did not run on a worker"
-        assert report["OMP_NUM_THREADS"] == "1"
-        assert (report["intra_op"], report["inter_op"]) == (1, 1)
+        # dask's nanny sets OMP_NUM_THREADS=1 in every worker; ray sets it to the task's
+        # num_cpus (1). skmm gives TensorFlow's intra- and inter-op pools as many threads.
+        for report in result["threads"]:
+            assert report["pid"] != os.getpid(), f"{backend}: the report did not run on a worker"
+            assert report["OMP_NUM_THREADS"] == "1", backend
+            assert (report["intra_op"], report["inter_op"]) == (1, 1), backend
