@@ -26,8 +26,10 @@ _CROPS = ("start", "center")
 _MISSING = ("error", "zeros")
 #: Added to the mel energies before the logarithm.
 _LOG_OFFSET = 1e-6
-#: Complex STFT values computed per batch of clips (bounds the working memory).
-_BATCH_BINS = 2**22
+#: Feature values per update of the running statistics (bounds fit's working memory).
+_BATCH_VALUES = 2**22
+#: Byte boundary on which every scratch buffer starts.
+_ALIGNMENT = 64
 _EXPECTED_CELL = (
     "Expected a file path (str or pathlib.Path), the encoded bytes of an audio file, a "
     "(samples, sample_rate) tuple, or a NumPy array of samples of shape (n_samples,) or "
@@ -90,6 +92,49 @@ def _array_cells(X):
 # --------------------------------------------------------------------------- #
 
 
+@dataclass(frozen=True, eq=False)
+class _MelBands:
+    """The triangular filterbank as a sparse, fixed-order accumulation.
+
+    Band ``m`` sums ``weights[j, m] * power[bins[j, m]]`` for ``j = 0, 1, ...``
+    in that order; past the end of a band's support the weight is 0 (and the
+    bin repeats the last one), so every band has ``width`` terms. Written as
+    element-wise products and sums, the projection gives the same bits for the
+    same power spectrum on any machine, whatever the batch, the memory layout
+    or the number of BLAS threads; a matrix product would not (BLAS kernels
+    round differently by row position, alignment and thread split).
+    """
+
+    bins: np.ndarray  # (width, n_mels) intp
+    weights: np.ndarray  # (width, n_mels, 1) float32
+
+    @classmethod
+    def from_filterbank(cls, filterbank):
+        """Build from a dense ``(n_bins, n_mels)`` filterbank with no empty band."""
+        support = filterbank > 0
+        first = support.argmax(axis=0)
+        last = filterbank.shape[0] - 1 - support[::-1].argmax(axis=0)
+        width = int((last - first).max()) + 1
+        steps = np.arange(width)[:, None]
+        bins = np.minimum(first[None, :] + steps, last[None, :])
+        inside = first[None, :] + steps <= last[None, :]
+        weights = np.where(inside, filterbank[bins, np.arange(filterbank.shape[1])], 0.0)
+        return cls(bins=bins.astype(np.intp), weights=weights.astype(np.float32)[..., None])
+
+    def project(self, power_t, out, term):
+        """Write the mel energies ``(n_mels, n_frames)`` of ``power_t`` ``(n_bins, n_frames)``.
+
+        ``out`` and ``term`` are ``(n_mels, n_frames)`` float32 scratch arrays.
+        """
+        np.take(power_t, self.bins[0], axis=0, out=out)
+        out *= self.weights[0]
+        for j in range(1, self.bins.shape[0]):
+            np.take(power_t, self.bins[j], axis=0, out=term)
+            term *= self.weights[j]
+            out += term
+        return out
+
+
 @dataclass(frozen=True)
 class _Config:
     """Validated parameters and the quantities derived from them."""
@@ -103,13 +148,13 @@ class _Config:
     n_frames: int
     n_mels: int
     window: np.ndarray
-    filterbank: np.ndarray
+    bands: _MelBands
     missing_zeros: bool
     max_duration: float | None
 
     @property
     def batch_size(self):
-        return max(1, _BATCH_BINS // (self.n_frames * (self.n_fft // 2 + 1)))
+        return max(1, _BATCH_VALUES // (self.n_frames * self.n_mels))
 
 
 def _is_real(value):
@@ -222,6 +267,7 @@ def _decode_cell(cell, kind, cfg, where):
         up, down = cfg.sample_rate // g, rate // g
         from scipy.signal import resample_poly  # imported on use: it is slow to import
 
+        samples = np.ascontiguousarray(samples)
         samples = resample_poly(samples, up, down, window=_resampling_filter(up, down))
         samples = samples.astype(np.float32, copy=False)
     return samples
@@ -286,8 +332,24 @@ def _to_mono_float(array, where, source):
                 "it looks like (n_channels, n_samples). Expected (n_samples, n_channels): "
                 "transpose it, e.g. samples.T."
             )
-        samples = samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1)
+        samples = _mix_down(samples)
     return _check_samples(samples, where, source)
+
+
+def _mix_down(samples):
+    """Average the channels of ``(n_samples, n_channels)`` float32 samples, in channel order.
+
+    The channels are added one by one in float64, so the result does not depend
+    on the array's memory order (a reduction over an axis would choose its
+    summation order by the strides).
+    """
+    if samples.shape[1] == 1:
+        return samples[:, 0]
+    total = samples[:, 0].astype(np.float64)
+    for channel in range(1, samples.shape[1]):
+        total += samples[:, channel]
+    total /= samples.shape[1]
+    return total.astype(np.float32)
 
 
 def _check_samples(samples, where, source):
@@ -353,8 +415,7 @@ def _decode_stream(fh, cfg, where, source, hint):
                 f"{where}: {source} is corrupt: decoding its samples failed "
                 f"({type(exc).__name__}: {str(exc).rstrip('.')})."
             ) from exc
-    samples = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
-    return _check_samples(samples, where, source), int(rate)
+    return _check_samples(_mix_down(data), where, source), int(rate)
 
 
 def _place(samples, row, crop):
@@ -370,23 +431,52 @@ def _place(samples, row, crop):
     row[left + length :] = 0.0
 
 
-def _log_mel(signals, cfg):
-    """Log-mel energies of a batch of signals (b, n_samples) -> (b, n_frames, n_mels)."""
-    frames = sliding_window_view(signals, cfg.frame_len, axis=-1)[:, :: cfg.hop_len]
-    padded = np.zeros((signals.shape[0], cfg.n_frames, cfg.n_fft), dtype=np.float32)
-    np.multiply(frames, cfg.window, out=padded[..., : cfg.frame_len])
-    # scipy.fft computes the same real DFT as numpy.fft.rfft, several times faster in
-    # single precision.
-    from scipy.fft import rfft
+def _scratch(shape):
+    """A zeroed C-contiguous float32 array whose data starts on a 64-byte boundary."""
+    count = math.prod(shape)
+    raw = np.zeros(count * 4 + _ALIGNMENT, dtype=np.uint8)
+    offset = -raw.ctypes.data % _ALIGNMENT
+    return raw[offset : offset + count * 4].view(np.float32).reshape(shape)
 
-    spectrum = rfft(padded, axis=-1)
-    power = np.square(spectrum.real)
-    power += np.square(spectrum.imag)
-    # One 2-D product is much faster than a stack of small ones.
-    mel = power.reshape(-1, power.shape[-1]) @ cfg.filterbank
-    mel += np.float32(_LOG_OFFSET)
-    np.log(mel, out=mel)
-    return mel.reshape(signals.shape[0], cfg.n_frames, cfg.n_mels)
+
+class _LogMel:
+    """Log-mel frames of one clip at a time, in buffers allocated once per call.
+
+    Every clip goes through the same code, the same shapes and the same
+    aligned buffers, so identical samples give identical bits wherever they
+    came from (file, bytes, array of any layout) and wherever they sit in the
+    column.
+    """
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        n_bins = cfg.n_fft // 2 + 1
+        self.signal = _scratch((cfg.n_samples,))
+        self.padded = _scratch((cfg.n_frames, cfg.n_fft))  # columns past frame_len stay 0
+        self.power = _scratch((n_bins, cfg.n_frames))
+        self.imag = _scratch((n_bins, cfg.n_frames))
+        self.mel = _scratch((cfg.n_mels, cfg.n_frames))
+        self.term = _scratch((cfg.n_mels, cfg.n_frames))
+        frames = sliding_window_view(self.signal, cfg.frame_len)[:: cfg.hop_len]
+        self.frames = frames[: cfg.n_frames]
+
+    def __call__(self, samples, out):
+        """Write the ``(n_frames, n_mels)`` log-mel energies of ``samples`` into ``out``."""
+        cfg = self.cfg
+        _place(samples, self.signal, cfg.crop)
+        np.multiply(self.frames, cfg.window, out=self.padded[:, : cfg.frame_len])
+        # scipy.fft computes the same real DFT as numpy.fft.rfft, several times faster in
+        # single precision; it copies each transform into aligned storage of its own.
+        from scipy.fft import rfft
+
+        spectrum = rfft(self.padded, axis=-1)
+        np.square(spectrum.real.T, out=self.power)
+        np.square(spectrum.imag.T, out=self.imag)
+        self.power += self.imag
+        mel = cfg.bands.project(self.power, self.mel, self.term)
+        mel += np.float32(_LOG_OFFSET)
+        np.log(mel, out=mel)
+        out[...] = mel.T
 
 
 # --------------------------------------------------------------------------- #
@@ -681,7 +771,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             n_frames=1 + (n_samples - frame_len) // hop_len,
             n_mels=int(self.n_mels),
             window=_hann(frame_len).astype(np.float32),
-            filterbank=filterbank.astype(np.float32),
+            bands=_MelBands.from_filterbank(filterbank),
             missing_zeros=self.missing == "zeros",
             max_duration=None if max_duration is None else float(max_duration),
         )
@@ -714,29 +804,28 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         """
         n = len(column)
         batch = min(cfg.batch_size, n)
-        signals = np.empty((batch, cfg.n_samples), dtype=np.float32)
+        log_mel = _LogMel(cfg)
+        shape = (batch, cfg.n_frames, cfg.n_mels)
+        buffer = None if out is not None else np.empty(shape, dtype=np.float32)
         missing = np.zeros(n, dtype=bool)
         for start in range(0, n, batch):
             stop = min(start + batch, n)
-            rows = signals[: stop - start]
+            features = out[start:stop] if out is not None else buffer[: stop - start]
             for position in range(start, stop):
                 cell = column.cells[position]
                 where = column.where(position, _NAME)
                 kind = _cell_kind(cell, where, cfg.missing_zeros)
                 if kind == "missing":
                     missing[position] = True
-                    rows[position - start] = 0.0
+                    features[position - start] = 0.0
                 else:
-                    _place(_decode_cell(cell, kind, cfg, where), rows[position - start], cfg.crop)
-            features = _log_mel(rows, cfg)
+                    log_mel(_decode_cell(cell, kind, cfg, where), features[position - start])
             if moments is not None:
                 present = ~missing[start:stop]
                 if present.any():
                     # Every frame of every clip is one sample of the mel bands.
                     frames = features[present].reshape(-1, cfg.n_mels)
                     moments.update(frames.astype(np.float64))
-            if out is not None:
-                out[start:stop] = features
         return missing
 
     def _reset(self):

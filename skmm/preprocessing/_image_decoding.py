@@ -508,6 +508,19 @@ def _render_8bit(img, spec, out):
     np.divide(arr, np.float32(255.0), out=out)
 
 
+def _luma(rgb):
+    """The ITU-R 601-2 luma of ``(..., 3)`` float32 values, added in channel order.
+
+    Element-wise products and sums give the same bits for the same pixels
+    whatever the array's layout and alignment; a matrix-vector product would
+    go through BLAS or NumPy's own loop depending on them, and round differently.
+    """
+    luma = rgb[..., 0] * _LUMA[0]
+    luma += rgb[..., 1] * _LUMA[1]
+    luma += rgb[..., 2] * _LUMA[2]
+    return luma
+
+
 def _render_float(unit, spec, out):
     """Write an (h, w, c) float32 image in [0, 1] (c in 1, 3, 4) into ``out``."""
     background = np.asarray(spec.background, dtype=np.float32) / np.float32(255.0)
@@ -516,8 +529,8 @@ def _render_float(unit, spec, out):
         unit = unit[..., :3] * alpha + background * (np.float32(1.0) - alpha)
     if spec.channels == 1:
         if unit.shape[2] == 3:
-            unit = (unit @ _LUMA)[..., None]
-        fills = [float(background @ _LUMA)]
+            unit = _luma(unit)[..., None]
+        fills = [float(_luma(background))]
     else:
         fills = [float(v) for v in background]
     for k, fill in enumerate(fills):
