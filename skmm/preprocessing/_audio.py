@@ -602,15 +602,29 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     ``t * H`` to ``t * H + L`` of the padded or cropped clip; there is no extra
     padding at the edges, so ``n_frames = 1 + (n_samples - L) // H``. Each
     frame is multiplied by a periodic Hann window, zero-padded to ``n_fft`` and
-    its power spectrum ``|rfft|**2`` (no scaling) is multiplied by the
-    filterbank. The ``n_mels`` filters are triangles whose edges are equally
-    spaced on the HTK mel scale ``2595 * log10(1 + f / 700)`` between ``fmin``
-    and ``fmax``; each rises from 0 at its lower edge to 1 at its centre and
-    falls to 0 at its upper edge (peak-normalized, no Slaney area
-    normalization, so a tone gives the same response whatever the band's
-    width). The output is ``log(mel + 1e-6)``, about -13.8 for silence. A
+    its power spectrum ``|rfft|**2`` (no scaling) is pooled by the
+    filterbank: each band adds its weighted FFT bins in frequency order. The
+    ``n_mels`` filters are triangles whose edges are equally spaced on the HTK
+    mel scale ``2595 * log10(1 + f / 700)`` between ``fmin`` and ``fmax``; each
+    rises from 0 at its lower edge to 1 at its centre and falls to 0 at its
+    upper edge (peak-normalized, no Slaney area normalization, so a tone gives
+    the same response whatever the band's width). The output is ``log(mel + 1e-6)``, about -13.8 for silence. A
     parameter set leaving some filter without any FFT bin (too many bands for
     ``n_fft``) raises a ``ValueError`` in ``fit``.
+
+    **Reproducibility.** Identical samples give identical bits. Each clip is
+    featurized on its own, through the same code, shapes and 64-byte-aligned
+    buffers, and the mel pooling and the channel average are element-wise
+    sums in a fixed order rather than BLAS products (whose rounding depends on
+    a row's position in the product, the memory alignment and the number of
+    threads). So, within one installation, a clip gives the same features
+    whatever its origin (a file, its bytes, a ``(samples, rate)`` tuple, an
+    array of any dtype, byte order, memory order or alignment), its position in
+    the column and the number of BLAS threads. Other NumPy or SciPy releases
+    gave the same bits on one x86-64 CPU (NumPy 1.26 with SciPy 1.10, the lowest
+    supported, against NumPy 2.4 with SciPy 1.17); another CPU may round the FFT
+    and the logarithm differently in the last bits, so compare features across
+    machines with a tolerance (``rtol=1e-6``).
 
     **Safety.** Files and bytes are decoded by libsndfile (through
     ``soundfile``, the ``audio`` extra, imported only when such a cell is

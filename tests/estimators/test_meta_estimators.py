@@ -116,7 +116,8 @@ def test_sample_weight_routed_through_pipeline_and_search(data):
         def routed():
             clf = MultimodalClassifier(**{**TINY, "epochs": 6, "learning_rate": 0.01})
             clf.set_fit_request(sample_weight=True).set_score_request(sample_weight=True)
-            return make_pipeline(make_input(), clf)
+            # scikit-learn 1.7 asks the pipeline's own score for the request too
+            return make_pipeline(make_input(), clf).set_score_request(sample_weight=True)
 
         grid = {"multimodalclassifier__l2": [1e-4]}
         weighted = GridSearchCV(routed(), grid, cv=2).fit(X, y, sample_weight=weights)
