@@ -608,9 +608,9 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     mel scale ``2595 * log10(1 + f / 700)`` between ``fmin`` and ``fmax``; each
     rises from 0 at its lower edge to 1 at its centre and falls to 0 at its
     upper edge (peak-normalized, no Slaney area normalization, so a tone gives
-    the same response whatever the band's width). The output is ``log(mel + 1e-6)``, about -13.8 for silence. A
-    parameter set leaving some filter without any FFT bin (too many bands for
-    ``n_fft``) raises a ``ValueError`` in ``fit``.
+    the same response whatever the band's width). The output is
+    ``log(mel + 1e-6)``, about -13.8 for silence. A parameter set leaving some
+    filter without any FFT bin (too many bands for ``n_fft``) raises a ``ValueError`` in ``fit``.
 
     **Reproducibility.** Identical samples give identical bits. Each clip is
     featurized on its own, through the same code, shapes and 64-byte-aligned
