@@ -143,21 +143,25 @@ def _image_origins(rgb8):
     unit = rgb8.astype(np.float32) / np.float32(255.0)
     buffer = io.BytesIO()
     Image.fromarray(rgb8).save(buffer, format="PNG")
-    return unit, [
-        rgb8,
-        np.asfortranarray(rgb8),
-        _strided(rgb8),
-        buffer.getvalue(),
-        Image.fromarray(rgb8),
-    ], [
+    return (
         unit,
-        np.asfortranarray(unit),
-        _unaligned(unit, 4),
-        _unaligned(unit, 2),
-        _strided(unit),
-        unit.astype(np.float64),
-        unit.astype(">f4"),
-    ]
+        [
+            rgb8,
+            np.asfortranarray(rgb8),
+            _strided(rgb8),
+            buffer.getvalue(),
+            Image.fromarray(rgb8),
+        ],
+        [
+            unit,
+            np.asfortranarray(unit),
+            _unaligned(unit, 4),
+            _unaligned(unit, 2),
+            _strided(unit),
+            unit.astype(np.float64),
+            unit.astype(">f4"),
+        ],
+    )
 
 
 @pytest.mark.parametrize("channels", [1, 3])
