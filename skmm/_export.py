@@ -245,7 +245,9 @@ def export_saved_model(estimator, path):
 
     final = _final_estimator(estimator, "export_saved_model")
     path = _check_target(path, directory=True)
-    model = final.model_
+    from .network import serving_network
+
+    model = serving_network(final.model_)
 
     def serve(inputs):
         return {OUTPUT_NAME: model(inputs, training=False)}
@@ -344,7 +346,9 @@ def export_onnx(estimator, path, *, opset=None):
         raise ValueError(f"opset must be a positive int or None; got {opset!r}.")
     onnx, onnxruntime = _import_onnx_tools()
     path = _check_target(path, directory=False)
-    model = final.model_
+    from .network import serving_network
+
+    model = serving_network(final.model_)
     architecture = _architecture(final)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -488,7 +492,9 @@ def _all_layers(model):
 def _check_conversion(proto, final, architecture, onnx, onnxruntime):
     """Raise unless the ONNX model holds only ONNX operations and reproduces the
     network on probe rows."""
-    model = final.model_
+    from .network import serving_network
+
+    model = serving_network(final.model_)
     unconverted = _unconverted(proto, model, onnx)
     if unconverted:
         raise RuntimeError(

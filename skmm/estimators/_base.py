@@ -8,6 +8,7 @@ overrides its hooks; only this module and ``_compat`` touch scikeras internals.
 from __future__ import annotations
 
 import inspect
+import math
 from collections import defaultdict
 from contextlib import contextmanager
 
@@ -31,15 +32,30 @@ from .._dataframes import as_pandas
 from .._persistence import archived_state, restored_network, saving_archive
 from .._threads import size_tensorflow_threads
 from ..compose import BlockSpec, MultimodalBlocks
-from ..network import PredictFunction, build_fused_network
+from ..network import (
+    BALANCES,
+    GradientModulation,
+    PredictFunction,
+    blend_layer,
+    build_fused_network,
+    fit_blend_weights,
+    head_loss_weights,
+    modulated_blocks,
+    per_output,
+)
 from ._distribution import check_distribution, distribution_scope, refuse_strategy_instance
-from ._feeding import BlockBatches, has_lazy_block, subset_inputs
+from ._feeding import BlockBatches, has_lazy_block, repeat_targets, subset_inputs
 from ._inputs import TABULAR_BLOCK, KerasInputs, blocks_from_mapping, check_blocks, is_mapping
 from ._layer_seeds import private_layer_seeds
 from ._seeding import MAX_SEED, seed_from_random_state, seeded
 
 # Before anything starts TensorFlow's runtime: joblib workers get their share of the cores.
 size_tensorflow_threads()
+
+#: With ``early_stopping="auto"``, the fewest validation rows worth monitoring; with
+#: fewer (under 100 training rows at the default validation_fraction=0.1), training
+#: stops on the training loss instead.
+MIN_VALIDATION_ROWS = 10
 
 #: Parameters shared by every multimodal estimator (documented on each class).
 NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
@@ -217,9 +233,18 @@ class MultimodalEstimatorMixin:
             raise ValueError(
                 f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}."
             )
-        if self.early_stopping and self.validation_split:
+        if self.early_stopping not in (True, False, "auto"):
+            raise ValueError(
+                f"early_stopping must be True, False or 'auto'; got {self.early_stopping!r}."
+            )
+        if self.early_stopping is True and self.validation_split:
             raise ValueError(
                 "early_stopping holds out its own validation rows; set validation_split=0."
+            )
+        if self.balance is not None and self.balance not in BALANCES:
+            raise ValueError(
+                f"balance must be None or one of {', '.join(map(repr, BALANCES))}; "
+                f"got {self.balance!r}."
             )
         for name in (
             "embedding_dim",
@@ -347,6 +372,8 @@ class MultimodalEstimatorMixin:
             block_encoders=self.block_encoders,
             block_l2=self._block_l2(),
             task_units=task_units,
+            balance=self.balance,
+            image_augmentation=self.image_augmentation,
         )
         compile_kwargs = self._get_compile_kwargs()
         # An optimizer instance, or a routed optimizer__learning_rate, keeps its own rate.
@@ -354,6 +381,14 @@ class MultimodalEstimatorMixin:
             compile_kwargs["optimizer"].learning_rate = self.learning_rate
         if self.loss is None:
             compile_kwargs["loss"] = default_loss
+        if len(model.outputs) > 1:  # balanced heads: each trained output gets the loss
+            compile_kwargs["loss"] = per_output(model, compile_kwargs["loss"])
+            compile_kwargs["loss_weights"] = head_loss_weights(model)
+            if compile_kwargs.get("metrics"):  # user metrics describe the prediction
+                compile_kwargs["metrics"] = [
+                    compile_kwargs["metrics"],
+                    *[[] for _ in model.outputs[1:]],
+                ]
         model.compile(**compile_kwargs)
         return model
 
@@ -440,37 +475,127 @@ class MultimodalEstimatorMixin:
         return self
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        stopper = None
+        stopper, held_out = None, None
         if self.early_stopping and not getattr(self, "_incremental", False):
-            train, val = self._early_stopping_split(y)
+            split = self._validation_rows(y)
+            if split is not None:
+                train, val = split
+                held_out = (subset_inputs(X, val), y[val], _rows_or_none(sample_weight, val))
+                kwargs["validation_data"] = self._keras_data(*held_out)
+                X, y, sample_weight = (
+                    subset_inputs(X, train),
+                    y[train],
+                    _rows_or_none(sample_weight, train),
+                )
             stopper = keras.callbacks.EarlyStopping(
-                monitor="val_loss",
+                monitor="loss" if split is None else "val_loss",
                 patience=self.n_iter_no_change,
                 min_delta=self.tol,
                 restore_best_weights=True,
             )
-            kwargs["validation_data"] = self._keras_data(
-                subset_inputs(X, val), y[val], _rows_or_none(sample_weight, val)
-            )
-            X, y, sample_weight = (
-                subset_inputs(X, train),
-                y[train],
-                _rows_or_none(sample_weight, train),
+        added = [stopper] if stopper else []
+        modulated = modulated_blocks(self.model_)
+        if modulated:
+            added.append(
+                GradientModulation(
+                    modulated,
+                    {name: _auxiliary_loss_key(self.model_, name) for name in modulated},
+                    regression=not hasattr(self, "classes_"),
+                )
             )
         user_callbacks = self._fit_callbacks
-        self._fit_callbacks = [*user_callbacks, *([stopper] if stopper else [])]
+        self._fit_callbacks = [*user_callbacks, *added]
+        targets = repeat_targets(y, len(self.model_.outputs))
         try:
             if has_lazy_block(X):
                 self._fit_batches(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
             else:
                 super()._fit_keras_model(
-                    X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+                    X, targets, sample_weight, warm_start, epochs, initial_epoch, **kwargs
                 )
         finally:
             self._fit_callbacks = user_callbacks
+        self._name_prediction_metrics()
         if stopper is not None:
             self.best_iteration_ = stopper.best_epoch + 1
         self.n_iter_ = len(self.history_["loss"])
+        if not getattr(self, "_incremental", False):
+            self._fit_blend(held_out)
+
+    def _validation_rows(self, y):
+        """Train / validation rows of an early-stopping fit; None when training stops on
+        the training loss (``early_stopping="auto"`` with too few rows)."""
+        if self.early_stopping == "auto":
+            n_val = math.ceil(self.validation_fraction * len(y))
+            if self.validation_split or n_val < MIN_VALIDATION_ROWS:
+                return None
+            try:
+                return self._early_stopping_split(y)
+            except ValueError:  # too few rows of some class to stratify
+                return None
+        return self._early_stopping_split(y)
+
+    def _name_prediction_metrics(self):
+        """``output_accuracy`` -> ``accuracy``: a balanced network's user metrics are
+        those of its prediction, named as for a single-output network."""
+        if len(self.model_.outputs) == 1:
+            return
+        for key in [k for k in self.history_ if k.startswith(("output_", "val_output_"))]:
+            if key.endswith("output_loss"):
+                continue
+            self.history_[key.replace("output_", "", 1)] += self.history_.pop(key)
+
+    def _fit_blend(self, held_out):
+        """Fit the blend weights of a ``balance="blend"`` network on the held-out rows
+        (uniform weights when the fit held out none)."""
+        layer = blend_layer(self.model_)
+        if layer is None:
+            vars(self).pop("head_weights_", None)
+            return
+        n_heads = len(layer.has_presence)
+        if held_out is None:
+            weights = np.full(n_heads, 1.0 / n_heads)
+            layer.set_blend_weights(weights)
+        else:
+            X_val, y_val, weight_val = held_out
+            values = self._network_outputs(
+                keras.Model(self.model_.inputs, list(layer.input)), X_val
+            )
+            masks = iter(values[n_heads:])
+            weights = fit_blend_weights(
+                self.model_,
+                values[:n_heads],
+                [next(masks) if flag else None for flag in layer.has_presence],
+                y_val,
+                weight_val,
+                next(loss for loss in self.model_.loss if loss is not None),
+            )
+        heads = [tensor._keras_history.operation.name for tensor in layer.input[:n_heads]]
+        self.head_weights_ = {
+            _head_label(name): float(weight) for name, weight in zip(heads, weights, strict=True)
+        }
+
+    def _network_outputs(self, model, inputs):
+        """Every output of ``model`` on ``inputs``, in batches (lazy blocks decoded)."""
+        batch_size = getattr(self, "predict__batch_size", 1024)
+        if has_lazy_block(inputs):
+            batches = BlockBatches(inputs, batch_size=batch_size)
+            chunks = [model(batches[i][0], training=False) for i in range(len(batches))]
+        else:
+            n = len(next(iter(inputs.values())))
+            chunks = [
+                model({k: v[start : start + batch_size] for k, v in inputs.items()}, training=False)
+                for start in range(0, n, batch_size)
+            ]
+        return [
+            np.concatenate([keras.ops.convert_to_numpy(chunk[j]) for chunk in chunks])
+            for j in range(len(model.outputs))
+        ]
+
+    def _check_model_compatibility(self, y):
+        if len(self.model_.outputs) > 1:  # balanced heads: every output learns the target
+            return
+        super()._check_model_compatibility(y)
 
     def _early_stopping_split(self, y):
         """Seeded train / validation rows inside the data given to fit (stratified for
@@ -496,9 +621,12 @@ class MultimodalEstimatorMixin:
 
     def _keras_data(self, X, y, sample_weight):
         """Validation data as Keras takes it: a tuple, or batches when a block is lazy."""
+        n_targets = len(self.model_.outputs)
         if has_lazy_block(X):
-            return BlockBatches(X, y, sample_weight, batch_size=self.batch_size)
-        return (X, y, sample_weight)
+            return BlockBatches(
+                X, y, sample_weight, batch_size=self.batch_size, n_targets=n_targets
+            )
+        return (X, repeat_targets(y, n_targets), sample_weight)
 
     def _fit_batches(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         """Train on lazy blocks, decoded batch by batch in background threads."""
@@ -514,6 +642,7 @@ class MultimodalEstimatorMixin:
             batch_size=self.batch_size,
             shuffle=self.shuffle,
             seed=np.random.randint(MAX_SEED),
+            n_targets=len(self.model_.outputs),
         )
         history = self.model_.fit(
             batches,
@@ -631,6 +760,21 @@ def check_target(estimator, y):
             "missing target cannot be learned from."
         )
     return y
+
+
+def _auxiliary_loss_key(model, block):
+    """Key of a block's auxiliary-head loss in Keras' logs."""
+    names = {layer.name for layer in model.layers}
+    head = f"{block}_aux_output" if f"{block}_aux_output" in names else f"{block}_output"
+    return f"{head}_loss"
+
+
+def _head_label(output_name):
+    """``fused_output`` -> ``fused``; ``text_aux_output`` / ``text_output`` -> ``text``."""
+    for suffix in ("_aux_output", "_output"):
+        if output_name.endswith(suffix):
+            return output_name[: -len(suffix)]
+    return output_name
 
 
 def _rows_or_none(sample_weight, rows):

@@ -37,6 +37,9 @@ class BlockBatches(keras.utils.PyDataset):
         Seed of the row order.
     workers : int
         Threads preparing batches.
+    n_targets : int
+        How many outputs the network trains: the targets of a batch are
+        repeated into a tuple of that many (one per output) when above 1.
     """
 
     def __init__(
@@ -49,11 +52,13 @@ class BlockBatches(keras.utils.PyDataset):
         shuffle=False,
         seed=None,
         workers=2,
+        n_targets=1,
     ):
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=workers * 2)
         self.inputs = inputs
         self.y = y
         self.sample_weight = sample_weight
+        self.n_targets = n_targets
         self.batch_size = batch_size
         self.shuffle = shuffle
         self._rng = np.random.RandomState(seed)
@@ -69,9 +74,10 @@ class BlockBatches(keras.utils.PyDataset):
         x = {name: value[rows] for name, value in self.inputs.items()}  # decodes lazy rows
         if self.y is None:
             return (x,)
+        y = repeat_targets(self.y[rows], self.n_targets)
         if self.sample_weight is None:
-            return x, self.y[rows]
-        return x, self.y[rows], self.sample_weight[rows]
+            return x, y
+        return x, y, self.sample_weight[rows]
 
     def on_epoch_end(self):
         if self.shuffle:
@@ -81,3 +87,8 @@ class BlockBatches(keras.utils.PyDataset):
 def subset_inputs(inputs, rows):
     """Rows of every network input, lazy blocks staying lazy."""
     return {name: take_rows(value, rows) for name, value in inputs.items()}
+
+
+def repeat_targets(y, n_targets):
+    """``y`` itself for a single-output network, else one reference to it per output."""
+    return y if n_targets == 1 else (y,) * n_targets

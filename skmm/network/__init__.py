@@ -3,18 +3,39 @@
 This subpackage knows nothing of scikit-learn or pandas.
 """
 
-from ._assembly import FUSIONS, build_fused_network
+from ._assembly import FUSIONS, IMAGE_AUGMENTATIONS, build_fused_network
+from ._balancing import (
+    BALANCES,
+    GradientModulation,
+    blend_layer,
+    fit_blend_weights,
+    head_loss_weights,
+    modulated_blocks,
+    per_output,
+    serving_network,
+)
 from ._encoders import TEXT_ENCODERS, application_names
 from ._inference import PredictFunction
-from ._layers import AdjustableL2
+from ._layers import AdjustableL2, HeadBlend, ModulatedGradient
 from ._losses import MultiTaskCrossEntropy
 
 __all__ = [
     "AdjustableL2",
+    "BALANCES",
     "FUSIONS",
+    "GradientModulation",
+    "HeadBlend",
+    "IMAGE_AUGMENTATIONS",
+    "ModulatedGradient",
     "MultiTaskCrossEntropy",
     "TEXT_ENCODERS",
     "PredictFunction",
     "application_names",
+    "blend_layer",
     "build_fused_network",
+    "fit_blend_weights",
+    "head_loss_weights",
+    "modulated_blocks",
+    "per_output",
+    "serving_network",
 ]

@@ -17,7 +17,14 @@ from ._encoders import (
 )
 from ._encoders import image_encoder as cnn_image_encoder
 from ._encoders import text_encoder as build_text_encoder
-from ._layers import MaskedAveragePooling1D, ModalityDropout, ModalityMask
+from ._balancing import BALANCES
+from ._layers import (
+    HeadBlend,
+    MaskedAveragePooling1D,
+    ModalityDropout,
+    ModalityMask,
+    ModulatedGradient,
+)
 
 #: Suffix of the presence input of a block (kept equal to skmm.compose.PRESENCE_SUFFIX).
 PRESENCE_SUFFIX = "_present"
@@ -50,6 +57,8 @@ def build_fused_network(
     block_encoders=None,
     block_l2=None,
     task_units=None,
+    balance=None,
+    image_augmentation=None,
 ):
     """Build the uncompiled fused network: one encoder per block, fusion, head.
 
@@ -169,6 +178,33 @@ def build_fused_network(
         when 1 (a binary task) and softmax otherwise. The model output is
         their concatenation, of width ``n_outputs`` (which must equal
         ``sum(task_units)``); ``output_activation`` is then not used.
+    balance : {None, "auxiliary", "modulate", "blend"}, default=None
+        Balanced multimodal learning, for networks of two blocks or more
+        (one block gives the plain network whatever the value).
+
+        - None: the fused head alone (one output, ``output``).
+        - ``"auxiliary"``: every block also gets an auxiliary head
+          (``<name>_aux_head_dense<i>``, ``<name>_aux_output``; the same
+          sizes as the fused head) that predicts the target from that
+          block's (masked) features alone. The model's outputs are
+          ``[output, *auxiliary heads]``, all trained. With
+          ``fusion="late"`` the blocks' own heads (``<name>_output``) are the
+          auxiliary heads, trained each on its own loss beside their average.
+        - ``"modulate"``: as ``"auxiliary"``, and the features of each block
+          enter the fusion through a :class:`ModulatedGradient` layer
+          (``<name>_modulation``) whose coefficient
+          :class:`GradientModulation` lowers for the block that fits best.
+        - ``"blend"``: as ``"auxiliary"``, but the prediction ``output`` is a
+          :class:`HeadBlend` of the fused head (``fused_output``) and the
+          auxiliary heads (with ``fusion="late"``: of the blocks' heads),
+          over the heads whose block is present, with weights fitted after
+          training (:func:`fit_blend_weights`); it is not trained itself.
+          The outputs are ``[output, fused_output, *auxiliary heads]``.
+    image_augmentation : sequence of {"flip", "shift", "zoom"}, optional
+        Random transformations of image blocks during training only
+        (horizontal flips; shifts of up to 10% of the height and width;
+        zooms of up to 10%), applied before the encoder. Prediction sees the
+        images unchanged.
 
     Returns
     -------
@@ -190,6 +226,11 @@ def build_fused_network(
         for arg, value in (("fusion_units", fusion_units), ("fusion_heads", fusion_heads)):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{arg} must be a positive integer; got {value!r}.")
+    if balance is not None and balance not in BALANCES:
+        raise ValueError(
+            f"Unknown balance {balance!r}; choose None or one of {', '.join(BALANCES)}."
+        )
+    image_augmentation = _check_augmentation(image_augmentation)
     block_encoders = _check_block_dict(block_encoders, "block_encoders", specs)
     block_l2 = _check_block_dict(block_l2, "block_l2", specs)
     both = sorted(block_l2.keys() & block_encoders.keys())
@@ -202,11 +243,14 @@ def build_fused_network(
     inputs, blocks = [], []
     for spec in specs:
         x_in = keras.Input(shape=spec.shape, dtype=spec.dtype, name=spec.name)
+        encoded = x_in
+        if spec.kind == "image" and image_augmentation:
+            encoded = _augment(x_in, spec.name, image_augmentation)
         if spec.name in block_encoders:
-            feat = _custom_encoder(block_encoders[spec.name], x_in, spec)
+            feat = _custom_encoder(block_encoders[spec.name], encoded, spec)
         else:
             feat = _builtin_encoder(
-                x_in,
+                encoded,
                 spec,
                 l2=block_l2.get(spec.name, l2),
                 embedding_dim=embedding_dim,
@@ -247,17 +291,87 @@ def build_fused_network(
         output_activation=output_activation,
         task_units=task_units,
     )
+    if balance is None or len(blocks) < 2:
+        balance = None
     if fusion == "late":
-        outputs = _late_fusion(blocks, **head)
+        outputs = _late_fusion(blocks, balance=balance, **head)
     else:
+        fused_blocks = blocks
+        if balance == "modulate":
+            fused_blocks = [
+                (name, ModulatedGradient(name=f"{name}_modulation")(feat), present)
+                for name, feat, present in blocks
+            ]
         if fusion == "concat":
-            x = _concat_fusion(blocks)
+            x = _concat_fusion(fused_blocks)
         elif fusion == "gated":
-            x = _gated_fusion(blocks, units=fusion_units, reg=reg)
+            x = _gated_fusion(fused_blocks, units=fusion_units, reg=reg)
         else:
-            x = _attention_fusion(blocks, units=fusion_units, heads=fusion_heads, reg=reg)
-        outputs = _head(x, prefix="", output_name="output", **head)
+            x = _attention_fusion(fused_blocks, units=fusion_units, heads=fusion_heads, reg=reg)
+        fused_name = "fused_output" if balance == "blend" else "output"
+        outputs = _head(x, prefix="", output_name=fused_name, **head)
+        if balance is not None:
+            auxiliary = [
+                _head(
+                    _mask(name, feat, present, suffix="aux_masked"),
+                    prefix=f"{name}_aux_",
+                    output_name=f"{name}_aux_output",
+                    **head,
+                )
+                for name, feat, present in blocks
+            ]
+            outputs = [outputs, *auxiliary]
+            if balance == "blend":
+                presences = [None] + [present for _, _, present in blocks]
+                outputs = [_blend(outputs, presences), *outputs]
     return keras.Model(inputs=inputs, outputs=outputs, name="fused_network")
+
+
+#: The accepted entries of ``image_augmentation``.
+IMAGE_AUGMENTATIONS = ("flip", "shift", "zoom")
+
+#: Largest shift (share of the height and width) and zoom of image augmentation.
+AUGMENTATION_RANGE = 0.1
+
+
+def _check_augmentation(augmentation):
+    if augmentation is None:
+        return ()
+    if isinstance(augmentation, str):
+        augmentation = (augmentation,)
+    augmentation = tuple(augmentation)
+    unknown = [name for name in augmentation if name not in IMAGE_AUGMENTATIONS]
+    if unknown:
+        raise ValueError(
+            f"Unknown image_augmentation {unknown}; use a sequence of "
+            f"{', '.join(map(repr, IMAGE_AUGMENTATIONS))} (or None)."
+        )
+    return augmentation
+
+
+def _augment(x, name, augmentation):
+    """Random flips, shifts and zooms of an image block (training only)."""
+    if "flip" in augmentation:
+        x = layers.RandomFlip("horizontal", name=f"{name}_random_flip")(x)
+    if "shift" in augmentation:
+        x = layers.RandomTranslation(
+            AUGMENTATION_RANGE, AUGMENTATION_RANGE, fill_mode="nearest", name=f"{name}_random_shift"
+        )(x)
+    if "zoom" in augmentation:
+        x = layers.RandomZoom(
+            (-AUGMENTATION_RANGE, AUGMENTATION_RANGE),
+            fill_mode="nearest",
+            name=f"{name}_random_zoom",
+        )(x)
+    return x
+
+
+def _blend(heads, presences):
+    """The prediction: a ``HeadBlend`` of ``heads`` over those present."""
+    masks = [present for present in presences if present is not None]
+    return HeadBlend([present is not None for present in presences], name="output")(
+        [*heads, *masks]
+    )
 
 
 def _check_block_dict(mapping, arg, specs):
@@ -335,11 +449,11 @@ def _concatenate(tensors, name, axis=-1):
     return layers.Concatenate(axis=axis, name=name)(tensors)
 
 
-def _mask(name, x, present):
+def _mask(name, x, present, suffix="masked"):
     """``x`` multiplied by the block's presence mask (``x`` itself without one)."""
     if present is None:
         return x
-    return layers.Multiply(name=f"{name}_masked")([x, present])
+    return layers.Multiply(name=f"{name}_{suffix}")([x, present])
 
 
 def _masks(blocks):
@@ -452,7 +566,7 @@ def _attention_fusion(blocks, *, units, heads, reg):
     return _concatenate([pooled, *_masks(blocks)], "fusion")
 
 
-def _late_fusion(blocks, *, n_outputs, **head):
+def _late_fusion(blocks, *, n_outputs, balance=None, **head):
     outputs = [
         _head(
             _mask(name, feat, present),
@@ -463,8 +577,18 @@ def _late_fusion(blocks, *, n_outputs, **head):
         )
         for name, feat, present in blocks
     ]
-    stacked = _stack(blocks, outputs, n_outputs, "output_token", "block_outputs")
+    if balance == "blend":
+        return [_blend(outputs, [present for _, _, present in blocks]), *outputs]
+    averaged = outputs
+    if balance == "modulate":
+        averaged = [
+            ModulatedGradient(name=f"{name}_modulation")(output)
+            for (name, _, _), output in zip(blocks, outputs, strict=True)
+        ]
+    stacked = _stack(blocks, averaged, n_outputs, "output_token", "block_outputs")
     mask = _modality_mask(blocks, stacked)
     if mask is None:
-        return layers.GlobalAveragePooling1D(name="output")(stacked)
-    return MaskedAveragePooling1D(name="output")([stacked, mask])
+        average = layers.GlobalAveragePooling1D(name="output")(stacked)
+    else:
+        average = MaskedAveragePooling1D(name="output")([stacked, mask])
+    return average if balance is None else [average, *outputs]

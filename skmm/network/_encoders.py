@@ -9,7 +9,13 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from ._layers import MaskedAveragePooling1D, PaddingMask, PositionEmbedding, ReverseChannels
+from ._layers import (
+    BigramIds,
+    MaskedAveragePooling1D,
+    PaddingMask,
+    PositionEmbedding,
+    ReverseChannels,
+)
 
 
 def l2_regularizer(l2):
@@ -20,7 +26,10 @@ def l2_regularizer(l2):
     return keras.regularizers.L2(float(l2)) if l2 else None
 
 
-TEXT_ENCODERS = ("lstm", "gru", "cnn", "transformer")
+TEXT_ENCODERS = ("bag", "lstm", "gru", "cnn", "transformer")
+
+#: Rows of the hashed bigram embedding table of the ``"bag"`` text encoder.
+BIGRAM_BUCKETS = 2**14
 
 #: Number of attention heads of the ``"transformer"`` text encoder.
 TEXT_ATTENTION_HEADS = 2
@@ -29,9 +38,14 @@ TEXT_ATTENTION_HEADS = 2
 TEXT_CONV_STAGES = 2
 
 
-def text_encoder(inputs, spec, *, embedding_dim, text_units, l2, encoder="lstm"):
+def text_encoder(inputs, spec, *, embedding_dim, text_units, l2, encoder="bag"):
     """Encode token ids (0 is padding) into a flat feature vector.
 
+    ``"bag"`` (fastText's bag of n-grams, Joulin et al. 2016): the mean of
+    the embeddings of the real tokens and of their hashed bigrams
+    (``BIGRAM_BUCKETS`` rows, see :class:`BigramIds`); its features have
+    ``embedding_dim`` values and no recurrence, so it is fast and strong on
+    short texts and small data.
     ``"lstm"`` / ``"gru"``: Embedding (padding masked) + one recurrent layer
     of ``text_units``. ``"cnn"``: Embedding, then ``TEXT_CONV_STAGES`` Conv1D
     stages (``text_units`` filters, kernel 3, ReLU), with padded positions
@@ -46,6 +60,8 @@ def text_encoder(inputs, spec, *, embedding_dim, text_units, l2, encoder="lstm")
     """
     reg = l2_regularizer(l2)
     name = spec.name
+    if encoder == "bag":
+        return _bag_of_ngrams(inputs, spec, embedding_dim=embedding_dim, reg=reg)
     if encoder in ("lstm", "gru"):
         x = layers.Embedding(
             input_dim=spec.vocabulary_size,
@@ -104,6 +120,31 @@ def text_encoder(inputs, spec, *, embedding_dim, text_units, l2, encoder="lstm")
     x = layers.Add(name=f"{name}_ffn_residual")([x, ff])
     x = layers.LayerNormalization(name=f"{name}_ffn_norm")(x)
     return MaskedAveragePooling1D(name=f"{name}_pool")([x, mask])
+
+
+def _bag_of_ngrams(inputs, spec, *, embedding_dim, reg):
+    name = spec.name
+    words = layers.Embedding(
+        input_dim=spec.vocabulary_size,
+        output_dim=embedding_dim,
+        embeddings_regularizer=reg,
+        name=f"{name}_embedding",
+    )(inputs)
+    bigram_ids = BigramIds(BIGRAM_BUCKETS, name=f"{name}_bigram_ids")(inputs)
+    bigrams = layers.Embedding(
+        input_dim=BIGRAM_BUCKETS,
+        output_dim=embedding_dim,
+        embeddings_regularizer=reg,
+        name=f"{name}_bigram_embedding",
+    )(bigram_ids)
+    mask = layers.Concatenate(axis=1, name=f"{name}_ngram_mask")(
+        [
+            PaddingMask(name=f"{name}_padding_mask")(inputs),
+            PaddingMask(name=f"{name}_bigram_mask")(bigram_ids),
+        ]
+    )
+    ngrams = layers.Concatenate(axis=1, name=f"{name}_ngrams")([words, bigrams])
+    return MaskedAveragePooling1D(name=f"{name}_pool")([ngrams, mask])
 
 
 def image_encoder(inputs, spec, *, image_filters, image_width_multiplier, l2):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from ._balancing import serving_network
+
 
 class _Forward:
     """``model(inputs, training=False)`` as a callable object.
@@ -32,10 +34,12 @@ class PredictFunction:
     Parameters
     ----------
     model : keras.Model
-        A functional model with named inputs.
+        A functional model with named inputs; of a network with several
+        outputs (balanced heads), the prediction ``outputs[0]`` is run.
     """
 
     def __init__(self, model):
+        model = serving_network(model)
         signature = {
             t.name: tf.TensorSpec((None, *t.shape[1:]), t.dtype, name=t.name) for t in model.inputs
         }

@@ -230,3 +230,147 @@ def _check_strength(value):
     if not strength >= 0:  # also refuses NaN
         raise ValueError(f"The L2 strength must be a float >= 0; got {value!r}.")
     return strength
+
+
+@keras.saving.register_keras_serializable(package="skmm")
+class BigramIds(layers.Layer):
+    """Hashed ids of the pairs of adjacent tokens of a sequence (fastText's bigrams).
+
+    Takes token ids of shape ``(batch, length)`` (0 is padding) and returns
+    ids of the same shape: position ``t`` holds the bucket of the pair
+    ``(token[t], token[t + 1])``, an id in ``1 .. buckets - 1``, or 0 where
+    either token is padding (and at the last position). The bucket is
+    ``(token[t] * 7919 + token[t + 1]) mod (buckets - 1) + 1``, computed in
+    int64, so any vocabulary size is safe.
+
+    Parameters
+    ----------
+    buckets : int
+        Size of the bigram embedding table (ids 0 .. buckets - 1).
+    """
+
+    def __init__(self, buckets, **kwargs):
+        super().__init__(**kwargs)
+        self.buckets = int(buckets)
+        if self.buckets < 2:
+            raise ValueError(f"buckets must be an int >= 2; got {buckets!r}.")
+
+    def call(self, token_ids):
+        ids = ops.cast(token_ids, "int64")
+        following = ops.concatenate([ids[:, 1:], ops.zeros_like(ids[:, :1])], axis=1)
+        bucket = (ids * 7919 + following) % (self.buckets - 1) + 1
+        valid = ops.logical_and(ops.not_equal(ids, 0), ops.not_equal(following, 0))
+        return ops.where(valid, bucket, ops.zeros_like(bucket))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def compute_output_spec(self, token_ids):
+        return keras.KerasTensor(token_ids.shape, dtype="int64")
+
+    def get_config(self):
+        return {**super().get_config(), "buckets": self.buckets}
+
+
+@keras.saving.register_keras_serializable(package="skmm")
+class ModulatedGradient(layers.Layer):
+    """Pass features through unchanged, with their gradient scaled during training.
+
+    The forward value is always the input. While training, the gradient that
+    flows back through the layer is multiplied by ``coefficient``, a
+    non-trainable variable (1.0 at first) that
+    :class:`~skmm.network.GradientModulation` lowers for the modality that
+    dominates the fused head (on-the-fly gradient modulation, Peng et al.,
+    CVPR 2022), so the other modalities keep learning.
+    """
+
+    def build(self, input_shape):
+        self.coefficient = self.add_weight(
+            shape=(), initializer="ones", trainable=False, name="coefficient"
+        )
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        scale = ops.cast(self.coefficient, inputs.dtype)
+        return inputs * scale + ops.stop_gradient(inputs) * (1.0 - scale)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="skmm")
+class HeadBlend(layers.Layer):
+    """Weighted average of several heads' predictions over the present blocks.
+
+    Called on ``[*heads, *presences]``: ``heads`` are ``(batch, units)``
+    predictions of the same target (probabilities or values), one per head;
+    ``presences`` hold one ``(batch, 1)`` mask per head flagged in
+    ``has_presence``, in head order (heads without a flag, such as the fused
+    head, count as present). The output is
+    :math:`\\sum_h w_h m_h p_h / \\sum_h w_h m_h`, with :math:`w` the
+    non-trainable ``blend_weights`` (uniform until
+    :meth:`set_blend_weights` is called with weights fitted on held-out
+    rows). A row whose present heads all have weight 0 gets the plain
+    average of its present heads, and a row with no present head the plain
+    average of all heads. Probabilities blended this way stay probabilities.
+
+    Parameters
+    ----------
+    has_presence : sequence of bool
+        One flag per head: whether a presence mask follows for it.
+    """
+
+    def __init__(self, has_presence, **kwargs):
+        super().__init__(**kwargs)
+        self.has_presence = [bool(flag) for flag in has_presence]
+
+    def build(self, input_shape):
+        n_heads = len(self.has_presence)
+        self.blend_weights = self.add_weight(
+            shape=(n_heads,),
+            initializer=keras.initializers.Constant(1.0 / n_heads),
+            trainable=False,
+            name="blend_weights",
+        )
+
+    def call(self, inputs):
+        n_heads = len(self.has_presence)
+        heads, presences = inputs[:n_heads], iter(inputs[n_heads:])
+        ones = ops.ones_like(heads[0][:, :1])
+        masks = [
+            ops.cast(next(presences), ones.dtype) if flag else ones for flag in self.has_presence
+        ]
+        weights = ops.cast(self.blend_weights, ones.dtype)
+
+        def average(factors):
+            total = sum(factor * head for factor, head in zip(factors, heads, strict=True))
+            return total, sum(factors)
+
+        weighted, weighted_norm = average([weights[h] * masks[h] for h in range(n_heads)])
+        present, present_norm = average(masks)
+        plain = sum(heads) / float(n_heads)
+        fallback = ops.where(present_norm > 0, present / _nonzero(present_norm), plain)
+        return ops.where(weighted_norm > 0, weighted / _nonzero(weighted_norm), fallback)
+
+    def set_blend_weights(self, weights):
+        """Set the weights of the heads (non-negative, any positive sum)."""
+        weights = [float(w) for w in weights]
+        if len(weights) != len(self.has_presence) or min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(
+                f"Expected {len(self.has_presence)} non-negative blend weights with a "
+                f"positive sum; got {weights}."
+            )
+        total = sum(weights)
+        self.blend_weights.assign([w / total for w in weights])
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "has_presence": list(self.has_presence)}
+
+
+def _nonzero(norm):
+    """``norm`` with its zeros replaced by ones (the caller picks another branch there)."""
+    return ops.where(norm > 0, norm, ops.ones_like(norm))

@@ -1,0 +1,214 @@
+"""Balanced multimodal learning: auxiliary heads, gradient modulation, blended heads.
+
+A jointly trained fused network tends to learn from whichever modality is
+fastest to fit and then stops looking at the others (Wang et al., CVPR 2020;
+Wu et al., ICML 2022). ``build_fused_network(balance=...)`` therefore gives
+every block an auxiliary head that predicts the target from that block alone,
+trained beside the fused head; ``"modulate"`` also damps the gradient that the
+fused head sends to the modality that currently fits best; ``"blend"`` makes
+the prediction a weighted average of the fused head and the auxiliary heads,
+with weights fitted on held-out rows (:func:`fit_blend_weights`).
+
+A balanced network has several outputs: ``outputs[0]`` (the layer named
+``"output"``) is the prediction, the others are the heads that are trained.
+:func:`serving_network` gives the single-output view used for prediction and
+export.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from scipy.optimize import minimize
+
+from ._layers import HeadBlend, ModulatedGradient
+
+#: The accepted values of ``balance`` (None: one fused head, trained alone).
+BALANCES = ("blend", "auxiliary", "modulate")
+
+#: Strength α of the gradient modulation: coefficient 1 - tanh(α (ρ - 1)) for ρ > 1.
+MODULATION_ALPHA = 0.5
+
+#: Penalty on the blend logits (pulls the fitted blend weights toward uniform).
+BLEND_PENALTY = 1e-3
+
+
+def serving_network(model):
+    """The model with its prediction as its only output (``model`` itself when it has one)."""
+    if len(model.outputs) == 1:
+        return model
+    return keras.Model(model.inputs, model.outputs[0], name=model.name)
+
+
+def output_layers(model):
+    """The layers that produce ``model``'s outputs, in output order."""
+    return [tensor._keras_history.operation for tensor in model.outputs]
+
+
+def blend_layer(model):
+    """The :class:`HeadBlend` layer that makes the prediction, or None."""
+    first = output_layers(model)[0]
+    return first if isinstance(first, HeadBlend) else None
+
+
+def trained_outputs(model):
+    """One flag per output of ``model``: whether a loss trains it (a blend is fitted after)."""
+    return [not isinstance(layer, HeadBlend) for layer in output_layers(model)]
+
+
+def head_names(model):
+    """Names of the outputs whose losses train the network."""
+    return [
+        layer.name
+        for layer, trained in zip(output_layers(model), trained_outputs(model), strict=True)
+        if trained
+    ]
+
+
+def per_output(model, value):
+    """``value`` for each trained output and None for a blend: Keras' per-output losses."""
+    return [value if trained else None for trained in trained_outputs(model)]
+
+
+def head_loss_weights(model):
+    """Loss weight of each output: the trained heads share a total weight of 1."""
+    trained = trained_outputs(model)
+    return [1.0 / sum(trained) if flag else 0.0 for flag in trained]
+
+
+def fit_blend_weights(model, head_predictions, masks, y, sample_weight, loss):
+    """Fit the blend weights of ``model`` on held-out rows and set them.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network whose prediction is a :class:`HeadBlend`.
+    head_predictions : list of ndarray
+        Each blended head's predictions on the held-out rows, in head order.
+    masks : list of ndarray or None
+        Each head's presence mask on those rows (None for a head without one).
+    y : ndarray
+        Encoded targets of those rows, as the loss takes them.
+    sample_weight : ndarray or None
+        Weights of those rows.
+    loss : keras loss
+        The loss the heads were trained with.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_heads,)
+        The fitted weights (non-negative, summing to 1): those minimizing the
+        loss of the blended prediction plus ``BLEND_PENALTY`` times the squared
+        norm of their logits.
+    """
+    layer = blend_layer(model)
+    loss = keras.losses.get(loss) if isinstance(loss, str) else loss
+    heads = [np.asarray(h, dtype=np.float64) for h in head_predictions]
+    ones = np.ones((len(heads[0]), 1))
+    factors = [ones if m is None else np.asarray(m, dtype=np.float64).reshape(-1, 1) for m in masks]
+    y = np.asarray(y)
+    weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32)
+
+    def objective(logits):
+        weights = np.exp(logits - logits.max())
+        weights /= weights.sum()
+        blended = blend(heads, factors, weights).astype(np.float32)
+        return _mean_loss(loss, y, blended, weight) + BLEND_PENALTY * float(logits @ logits)
+
+    result = minimize(
+        objective,
+        np.zeros(len(heads)),
+        method="Nelder-Mead",
+        options={"xatol": 1e-3, "fatol": 1e-6, "maxiter": 400 * len(heads)},
+    )
+    logits = result.x if np.isfinite(result.fun) else np.zeros(len(heads))
+    weights = np.exp(logits - logits.max())
+    weights /= weights.sum()
+    layer.set_blend_weights(weights)
+    return weights
+
+
+def _mean_loss(loss, y, prediction, sample_weight):
+    """The (weighted) mean of ``loss`` over the rows: a Keras loss object or function."""
+    if isinstance(loss, keras.losses.Loss):
+        value = loss(y, prediction, sample_weight=sample_weight)
+        return float(keras.ops.convert_to_numpy(value))
+    per_row = np.asarray(keras.ops.convert_to_numpy(loss(y, prediction)), dtype=np.float64)
+    per_row = per_row.reshape(len(prediction), -1).mean(axis=1)
+    return float(np.average(per_row, weights=sample_weight))
+
+
+def blend(heads, factors, weights):
+    """What :class:`HeadBlend` computes, in NumPy (for fitting its weights)."""
+    weighted = [w * m for w, m in zip(weights, factors, strict=True)]
+    norm = sum(weighted)
+    total = sum(f * h for f, h in zip(weighted, heads, strict=True))
+    present = sum(factors)
+    fallback = np.where(
+        present > 0,
+        sum(m * h for m, h in zip(factors, heads, strict=True)) / np.where(present > 0, present, 1),
+        sum(heads) / len(heads),
+    )
+    return np.where(norm > 0, total / np.where(norm > 0, norm, 1), fallback)
+
+
+class GradientModulation(keras.callbacks.Callback):
+    """Damp the fused head's gradient into the modality that currently fits best.
+
+    After every training batch, each block's score is read from its auxiliary
+    head's running loss :math:`L_b` (``exp(-L_b)``, the geometric mean of the
+    probability of the true class, for a classifier; ``1 / L_b`` for a
+    regressor). With :math:`\\rho_b` a block's score over the mean score of
+    the others, its :class:`ModulatedGradient` coefficient becomes
+    :math:`1 - \\tanh(\\alpha (\\rho_b - 1))` when :math:`\\rho_b > 1`, else 1
+    (OGM, Peng et al., CVPR 2022; the auxiliary heads stand in for its
+    per-modality logits). The coefficients go back to 1 when training ends.
+
+    Parameters
+    ----------
+    coefficients : dict of str to ModulatedGradient
+        Block name -> the layer on that block's features.
+    loss_keys : dict of str to str
+        Block name -> key of its auxiliary head's loss in the batch logs.
+    regression : bool, default=False
+        Score blocks by their inverse loss instead of ``exp(-loss)``.
+    alpha : float, default=MODULATION_ALPHA
+    """
+
+    def __init__(self, coefficients, loss_keys, regression=False, alpha=MODULATION_ALPHA):
+        super().__init__()
+        self.coefficients = coefficients
+        self.loss_keys = loss_keys
+        self.regression = regression
+        self.alpha = alpha
+
+    def _score(self, loss):
+        if self.regression:
+            return 1.0 / max(loss, 1e-12)
+        return math.exp(-loss)
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        if not all(key in logs for key in self.loss_keys.values()):
+            return
+        scores = {name: self._score(float(logs[key])) for name, key in self.loss_keys.items()}
+        for name, layer in self.coefficients.items():
+            others = [score for other, score in scores.items() if other != name]
+            ratio = scores[name] / max(np.mean(others), 1e-12)
+            layer.coefficient.assign(1.0 - math.tanh(self.alpha * max(ratio - 1.0, 0.0)))
+
+    def on_train_end(self, logs=None):
+        for layer in self.coefficients.values():
+            layer.coefficient.assign(1.0)
+
+
+def modulated_blocks(model):
+    """Block name -> :class:`ModulatedGradient` layer of a ``balance="modulate"`` network."""
+    suffix = "_modulation"
+    return {
+        layer.name[: -len(suffix)]: layer
+        for layer in model.layers
+        if isinstance(layer, ModulatedGradient) and layer.name.endswith(suffix)
+    }
