@@ -7,6 +7,7 @@ import numbers
 import keras
 from keras import layers
 
+from ._balancing import BALANCES
 from ._encoders import (
     TEXT_ENCODERS,
     application_encoder,
@@ -17,7 +18,6 @@ from ._encoders import (
 )
 from ._encoders import image_encoder as cnn_image_encoder
 from ._encoders import text_encoder as build_text_encoder
-from ._balancing import BALANCES
 from ._layers import (
     HeadBlend,
     MaskedAveragePooling1D,
