@@ -47,6 +47,7 @@ from skmm import (  # noqa: E402
     TextTokenizer,
 )
 from skmm.datasets import make_multimodal_classification  # noqa: E402
+from skmm.network import serving_network  # noqa: E402
 
 BUDGET = 1 / 5
 
@@ -127,7 +128,7 @@ def main():
     pre, clf = pipeline[0], pipeline[-1]
     blocks = pre.transform(X)
     inputs = blocks.to_dict()  # the network's named inputs, presence masks included
-    model = clf.model_
+    model = serving_network(clf.model_)  # the prediction alone
     wrapped, flat = scikeras_classifier(model, inputs, y)
 
     raw_row = X.iloc[[0]]

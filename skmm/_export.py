@@ -383,6 +383,8 @@ def _architecture(final):
     """A short description of the network's architecture, for error messages."""
     kinds = sorted({spec.kind for spec in final.block_specs_.values()})
     parts = [f"fusion={final.fusion!r}"]
+    if len(final.model_.outputs) > 1:
+        parts.append(f"balance={final.balance!r}")
     if "text" in kinds:
         parts.append(f"text_encoder={final.text_encoder!r}")
     if "image" in kinds:

@@ -10,6 +10,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from tests.conftest import TINY, make_input
+from skmm.network import serving_network
 
 # Measured: the exported models differ from the Keras network by at most 1.8e-7
 # (docs/export.md lists the figures per architecture).
@@ -74,7 +75,7 @@ def query(fitted_pipeline, small_data):
     inputs = serving_inputs(clf, blocks)
     return dict(
         inputs=inputs,
-        keras=clf.model_(inputs, training=False).numpy(),
+        keras=serving_network(clf.model_)(inputs, training=False).numpy(),
         proba=clf.predict_proba(blocks),
     )
 
@@ -225,7 +226,7 @@ def test_the_query_exercises_the_presence_inputs(fitted_pipeline, query):
     assert_array_equal(inputs["image_present"][:, 0], [1, 1, 0, 1, 0, 1])
     assert_array_equal(inputs["text_present"][:, 0], [1, 0, 1, 1, 1, 1])
     flipped = dict(inputs, image_present=np.ones_like(inputs["image_present"]))
-    outputs = fitted_pipeline[-1].model_(flipped, training=False).numpy()
+    outputs = serving_network(fitted_pipeline[-1].model_)(flipped, training=False).numpy()
     assert_array_equal(outputs[[0, 1, 3, 5]], query["keras"][[0, 1, 3, 5]])
     assert np.abs(outputs[[2, 4]] - query["keras"][[2, 4]]).min() > 1e-4
 
@@ -277,7 +278,7 @@ def test_attention_transformer_network_exports(attention_regressor, small_data, 
     inputs = serving_inputs(attention_regressor, X)
     assert_array_equal(inputs["text_present"][:, 0], [1, 0, 1, 1, 0, 1])
     assert_array_equal(inputs["image_present"][:, 0], [1, 1, 0, 1, 0, 1])
-    reference = attention_regressor[-1].model_(inputs, training=False).numpy()
+    reference = serving_network(attention_regressor[-1].model_)(inputs, training=False).numpy()
     assert_allclose(reference[:, 0], attention_regressor.predict(X), rtol=RTOL, atol=ATOL)
 
     (tmp_path / "sm").mkdir()  # an existing empty directory is accepted
@@ -372,7 +373,9 @@ def test_onnx_export_refuses_a_conversion_that_differs(fitted_pipeline, tmp_path
     clf = fitted_pipeline[-1]
     network = clf._predict_function
     monkeypatch.setattr(clf, "_predict_function", lambda inputs: network(inputs) + 1e-3)
-    with pytest.raises(RuntimeError, match=r"fusion='concat', text_encoder='lstm'.*reproduce"):
+    with pytest.raises(
+        RuntimeError, match=r"fusion='concat', balance='blend', text_encoder='bag'.*reproduce"
+    ):
         export_onnx(fitted_pipeline, tmp_path / "model.onnx")
     assert not (tmp_path / "model.onnx").exists()
 
@@ -388,7 +391,7 @@ def test_onnx_export_names_an_unconvertible_layer(tmp_path):
         export_onnx(regressor, tmp_path / "model.onnx")
     assert not (tmp_path / "model.onnx").exists()
     signature = _serving_signature(export_saved_model(regressor, tmp_path / "sm"))
-    reference = regressor.model_({"tabular": X[:4]}, training=False).numpy()
+    reference = serving_network(regressor.model_)({"tabular": X[:4]}, training=False).numpy()
     assert_allclose(signature(tabular=X[:4])["output"].numpy(), reference, rtol=RTOL, atol=ATOL)
 
 

@@ -20,6 +20,7 @@ from ._encoders import image_encoder as cnn_image_encoder
 from ._encoders import text_encoder as build_text_encoder
 from ._layers import (
     HeadBlend,
+    ImageAugmentation,
     MaskedAveragePooling1D,
     ModalityDropout,
     ModalityMask,
@@ -351,19 +352,9 @@ def _check_augmentation(augmentation):
 
 def _augment(x, name, augmentation):
     """Random flips, shifts and zooms of an image block (training only)."""
-    if "flip" in augmentation:
-        x = layers.RandomFlip("horizontal", name=f"{name}_random_flip")(x)
-    if "shift" in augmentation:
-        x = layers.RandomTranslation(
-            AUGMENTATION_RANGE, AUGMENTATION_RANGE, fill_mode="nearest", name=f"{name}_random_shift"
-        )(x)
-    if "zoom" in augmentation:
-        x = layers.RandomZoom(
-            (-AUGMENTATION_RANGE, AUGMENTATION_RANGE),
-            fill_mode="nearest",
-            name=f"{name}_random_zoom",
-        )(x)
-    return x
+    return ImageAugmentation(augmentation, factor=AUGMENTATION_RANGE, name=f"{name}_augmentation")(
+        x
+    )
 
 
 def _blend(heads, presences):

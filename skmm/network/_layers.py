@@ -374,3 +374,53 @@ class HeadBlend(layers.Layer):
 def _nonzero(norm):
     """``norm`` with its zeros replaced by ones (the caller picks another branch there)."""
     return ops.where(norm > 0, norm, ops.ones_like(norm))
+
+
+@keras.saving.register_keras_serializable(package="skmm")
+class ImageAugmentation(layers.Layer):
+    """Random flips, shifts and zooms of images, during training only.
+
+    At prediction (``training`` false) the images pass through unchanged and
+    the layer adds no operation to the graph, so exported networks hold no
+    random operation.
+
+    Parameters
+    ----------
+    augmentation : sequence of {"flip", "shift", "zoom"}
+        The transformations, applied in this order: horizontal flips; shifts
+        of up to ``factor`` of the height and width; zooms in or out of up
+        to ``factor``.
+    factor : float, default=0.1
+        Largest shift (share of the height and width) and zoom.
+    """
+
+    def __init__(self, augmentation, factor=0.1, **kwargs):
+        super().__init__(**kwargs)
+        self.augmentation = [str(name) for name in augmentation]
+        self.factor = float(factor)
+        self._steps = []
+        if "flip" in self.augmentation:
+            self._steps.append(layers.RandomFlip("horizontal"))
+        if "shift" in self.augmentation:
+            self._steps.append(
+                layers.RandomTranslation(self.factor, self.factor, fill_mode="nearest")
+            )
+        if "zoom" in self.augmentation:
+            self._steps.append(layers.RandomZoom((-self.factor, self.factor), fill_mode="nearest"))
+
+    def build(self, input_shape):
+        for step in self._steps:
+            step.build(input_shape)
+
+    def call(self, images, training=False):
+        if not training:
+            return images
+        for step in self._steps:
+            images = step(images, training=True)
+        return images
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "augmentation": self.augmentation, "factor": self.factor}

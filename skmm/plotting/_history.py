@@ -95,7 +95,10 @@ class TrainingHistoryDisplay:
         metrics : str, list of str or None, default=None
             The metrics to plot, by their training name (``"loss"``,
             ``"accuracy"``); their ``val_`` entries come with them. None
-            plots every metric in the history, in its order.
+            plots every metric in the history, in its order, except the
+            losses of the single heads of a balanced network
+            (``fused_output_loss``, ``<block>_aux_output_loss``, ...), which
+            can be named here.
         include_validation : bool, default=True
             Draw the ``val_<metric>`` curves when the history has them.
         name : str or None, default=None
@@ -345,7 +348,7 @@ def _metric_names(history):
 def _select_metrics(history, metrics):
     available = _metric_names(history)
     if metrics is None:
-        return available
+        return [name for name in available if not name.endswith("output_loss")]
     if isinstance(metrics, str):
         metrics = [metrics]
     metrics = list(metrics)

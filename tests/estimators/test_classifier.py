@@ -62,7 +62,7 @@ def test_unknown_and_invalid_params_are_refused(numeric):
 
 def test_numeric_table_fit_predict(numeric):
     X, y = numeric
-    clf = tiny(epochs=30).fit(X, y)
+    clf = tiny(epochs=30, early_stopping=False).fit(X, y)
     assert clf.score(X, y) > 0.85
     proba = clf.predict_proba(X)
     assert proba.shape == (120, 2)

@@ -53,7 +53,7 @@ def test_early_stopping_needs_enough_rows_per_class(noisy):
 
 def test_without_early_stopping_every_epoch_runs(noisy):
     X, y = noisy
-    clf = tiny(epochs=4).fit(X, y)
+    clf = tiny(epochs=4, early_stopping=False).fit(X, y)
     assert clf.n_iter_ == 4 and "val_loss" not in clf.history_
 
 
