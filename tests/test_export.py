@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from tests.conftest import TINY, make_input
 from skmm.network import serving_network
+from tests.conftest import TINY, make_input
 
 # Measured: the exported models differ from the Keras network by at most 1.8e-7
 # (docs/export.md lists the figures per architecture).
