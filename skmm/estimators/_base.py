@@ -521,6 +521,8 @@ class MultimodalEstimatorMixin:
         self.n_iter_ = len(self.history_["loss"])
         if not getattr(self, "_incremental", False):
             self._fit_blend(held_out)
+        elif "head_weights_" not in vars(self):  # first partial_fit: uniform until a fit
+            self._fit_blend(None)
 
     def _validation_rows(self, y):
         """Train / validation rows of an early-stopping fit; None when training stops on

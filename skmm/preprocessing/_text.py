@@ -48,6 +48,17 @@ def _punctuation_table():
     return _PunctuationTable()
 
 
+def _char_ngrams(word, sizes):
+    """The ``#``-marked character n-grams of ``<word>`` of the lengths in ``sizes``."""
+    marked = f"<{word}>"
+    return [
+        "#" + marked[start : start + n]
+        for n in sizes
+        for start in range(len(marked) - n + 1)
+        if marked[start : start + n] != marked
+    ]
+
+
 def _is_missing(value):
     """Whether a cell stands for a missing document (None, NaN or ``pd.NA``)."""
     if value is None or value is pd.NA:
@@ -111,6 +122,19 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         Side from which tokens are dropped when a document has more than
         ``sequence_length`` tokens: ``"post"`` keeps the first tokens,
         ``"pre"`` keeps the last ones.
+
+    char_ngrams : tuple of (int, int) or None, default=None
+        Also learn character n-grams, for short, name-like text (titles,
+        product names, the words of file names), where words alone are too
+        rare to learn from. ``(min_n, max_n)`` adds, after a document's
+        words, the n-grams of ``min_n`` to ``max_n`` characters of each word
+        written between the boundary marks ``<`` and ``>`` (fastText's
+        subwords: ``"card"`` with ``(2, 3)`` gives ``<c``, ``ca``, ``ar``,
+        ``rd``, ``d>``, ``<ca``, ``car``, ``ard``, ``rd>``), each stored with a
+        leading ``#`` (``"#car"``) so that it never meets a word of the
+        vocabulary. They share the vocabulary (``max_tokens``,
+        ``min_frequency``) with the words; as they come after the words, a
+        long document keeps its words first when ``truncating="post"``.
 
     Attributes
     ----------
@@ -185,6 +209,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         split=None,
         padding="post",
         truncating="post",
+        char_ngrams=None,
     ):
         self.max_tokens = max_tokens
         self.min_frequency = min_frequency
@@ -194,6 +219,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         self.split = split
         self.padding = padding
         self.truncating = truncating
+        self.char_ngrams = char_ngrams
 
     # ------------------------------------------------------------------ #
     # Parameter and input validation
@@ -215,6 +241,18 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"{name}: sequence_length must be an int >= 1; got {self.sequence_length!r}."
             )
+        if self.char_ngrams is not None:
+            grams = self.char_ngrams
+            if not (
+                isinstance(grams, (tuple, list))
+                and len(grams) == 2
+                and all(is_int(n) for n in grams)
+                and 1 <= grams[0] <= grams[1]
+            ):
+                raise ValueError(
+                    f"{name}: char_ngrams must be None or a pair (min_n, max_n) of ints with "
+                    f"1 <= min_n <= max_n, such as (2, 4); got {grams!r}."
+                )
         for param in ("lowercase", "strip_punctuation"):
             value = getattr(self, param)
             if not isinstance(value, (bool, np.bool_)):
@@ -247,13 +285,19 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         """Build the function turning one document into its list of tokens."""
         lowercase = bool(self.lowercase)
         table = _punctuation_table() if self.strip_punctuation else None
+        sizes = None
+        if self.char_ngrams is not None:
+            sizes = range(int(self.char_ngrams[0]), int(self.char_ngrams[1]) + 1)
 
         def tokenize(doc):
             if lowercase:
                 doc = doc.lower()
             if table is not None:
                 doc = doc.translate(table)
-            return pattern.findall(doc) if pattern is not None else doc.split()
+            words = pattern.findall(doc) if pattern is not None else doc.split()
+            if sizes is None:
+                return words
+            return words + [gram for word in words for gram in _char_ngrams(word, sizes)]
 
         return tokenize
 

@@ -1,0 +1,165 @@
+"""Balanced multimodal learning: auxiliary heads, gradient modulation, blended heads,
+and training that stops by itself."""
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skmm import MultimodalClassifier, MultimodalInput, MultimodalRegressor, TextTokenizer
+from skmm.network import HeadBlend, ModulatedGradient, blend_layer, serving_network
+
+
+def keyword_and_weak_number(n=240, seed=0):
+    """The keyword in the text is the label; the number is only weakly informative."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 2, n)
+    text = [f"this is {'good' if label else 'bad'} stuff {rng.randint(100)}" for label in y]
+    return pd.DataFrame({"text": text, "number": rng.normal(size=n) + y}), y
+
+
+def text_input():
+    return MultimodalInput([("text", TextTokenizer(), "text")])
+
+
+def fused_input():
+    return MultimodalInput(
+        [("text", TextTokenizer(), "text"), ("number", StandardScaler(), ["number"])]
+    )
+
+
+def test_a_weak_modality_does_not_drown_a_perfect_one_with_defaults():
+    X, y = keyword_and_weak_number()
+    cv = StratifiedKFold(2, shuffle=True, random_state=0)
+    text = cross_val_score(
+        make_pipeline(text_input(), MultimodalClassifier(random_state=0)), X, y, cv=cv
+    )
+    fused = cross_val_score(
+        make_pipeline(fused_input(), MultimodalClassifier(random_state=0)), X, y, cv=cv
+    )
+    assert text.mean() >= 0.97, text
+    assert fused.mean() >= 0.97, fused
+
+
+def test_blend_weights_are_fitted_on_held_out_rows_and_make_the_prediction():
+    X, y = keyword_and_weak_number()
+    X.loc[[3, 7], "text"] = None  # a missing text cell: that head is left out for the row
+    pipeline = make_pipeline(fused_input(), MultimodalClassifier(random_state=0, epochs=30))
+    pipeline.fit(X, y)
+    clf = pipeline[-1]
+    weights = clf.head_weights_
+    assert list(weights) == ["fused", "text", "number"]
+    assert min(weights.values()) >= 0 and sum(weights.values()) == pytest.approx(1.0)
+    assert weights["text"] > weights["number"]  # the keyword is what tells the label
+    assert "val_loss" in clf.history_  # 240 rows: a validation slice was held out
+
+    layer = blend_layer(clf.model_)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer.blend_weights), list(weights.values()), rtol=1e-6
+    )
+    blocks = pipeline[0].transform(X)
+    inputs = clf.feature_encoder_.transform(blocks)
+    prediction, fused, text, number = (
+        keras.ops.convert_to_numpy(out) for out in clf.model_(inputs, training=False)
+    )
+    w = np.array(list(weights.values()))
+    present = inputs["text_present"].reshape(-1, 1)
+    expected = (w[0] * fused + w[1] * present * text + w[2] * number) / (
+        w[0] + w[1] * present + w[2]
+    )
+    np.testing.assert_allclose(prediction, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.predict_proba(blocks)[:, 1], prediction[:, 0], rtol=1e-5)
+    # the serving view has one output, the prediction
+    served = serving_network(clf.model_)
+    assert len(served.outputs) == 1 and isinstance(blend_layer(served), HeadBlend)
+
+
+def test_every_balance_option_trains_with_missing_cells_tasks_and_regression():
+    X, y = keyword_and_weak_number(n=160)
+    X.loc[[1, 2], "text"] = None
+    tasks = pd.DataFrame({"label": y, "sign": (X["number"] > 0.5).astype(int)})
+    for balance in ("blend", "auxiliary", "modulate", None):
+        for fusion in ("concat", "late"):
+            clf = make_pipeline(
+                fused_input(),
+                MultimodalClassifier(balance=balance, fusion=fusion, epochs=3, random_state=0),
+            ).fit(X, tasks)
+            assert clf.predict(X).shape == (160, 2)
+            outputs = clf[-1].model_.outputs
+            # concat: [prediction, (fused head,) text head, number head]; late: the
+            # prediction and the blocks' own heads
+            expected = 3 + (balance == "blend" and fusion == "concat")
+            assert len(outputs) == (1 if balance is None else expected)
+        reg = make_pipeline(
+            fused_input(), MultimodalRegressor(balance=balance, epochs=3, random_state=0)
+        ).fit(X, y.astype(float))
+        assert np.isfinite(reg.predict(X)).all()
+
+
+def test_a_single_block_gets_the_plain_network():
+    X, y = keyword_and_weak_number(n=60)
+    clf = make_pipeline(text_input(), MultimodalClassifier(epochs=2, random_state=0)).fit(X, y)
+    assert len(clf[-1].model_.outputs) == 1
+    assert not hasattr(clf[-1], "head_weights_")
+
+
+def test_modulation_damps_the_dominant_block_during_training_only():
+    X, y = keyword_and_weak_number()
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            layers = [layer for layer in self.model.layers if isinstance(layer, ModulatedGradient)]
+            seen.append({layer.name: float(layer.coefficient.numpy()) for layer in layers})
+
+    clf = make_pipeline(
+        fused_input(),
+        MultimodalClassifier(
+            balance="modulate",
+            epochs=15,
+            learning_rate=1e-2,
+            early_stopping=False,
+            random_state=0,
+            callbacks=[Record()],
+        ),
+    ).fit(X, y)
+    assert set(seen[-1]) == {"text_modulation", "number_modulation"}
+    # the keyword fits far better than the number: its gradient into the fused head is damped
+    assert seen[-1]["text_modulation"] < 0.9 and seen[-1]["number_modulation"] == 1.0
+    # after training every coefficient is back to 1; prediction never used them
+    for layer in clf[-1].model_.layers:
+        if isinstance(layer, ModulatedGradient):
+            assert float(layer.coefficient.numpy()) == 1.0
+
+
+def test_training_stops_on_the_validation_loss_or_on_the_training_loss():
+    X, y = keyword_and_weak_number()
+    clf = MultimodalClassifier(
+        random_state=0, tabular_units=(4,), hidden_units=(4,), learning_rate=0.05
+    )
+    numbers = np.c_[X["number"].to_numpy(), np.random.RandomState(0).normal(size=len(y))]
+    clf.fit(numbers, y)  # 240 rows: a seeded, stratified 10 % slice is monitored
+    assert "val_loss" in clf.history_ and clf.n_iter_ < 100
+    assert clf.best_iteration_ <= clf.n_iter_
+    small = MultimodalClassifier(random_state=0, epochs=40, n_iter_no_change=3)
+    small.fit(numbers[:60], y[:60])  # a 6-row slice is too small: the training loss is monitored
+    assert "val_loss" not in small.history_
+    assert 1 <= small.best_iteration_ <= small.n_iter_ <= 40
+    with pytest.raises(ValueError, match="early_stopping must be"):
+        MultimodalClassifier(early_stopping="sometimes").fit(numbers, y)
+    with pytest.raises(ValueError, match="balance must be"):
+        MultimodalClassifier(balance="greedy").fit(numbers, y)
+
+
+def test_partial_fit_keeps_the_blend_weights():
+    X, y = keyword_and_weak_number(n=120)
+    pre = fused_input().fit(X)
+    blocks = pre.transform(X)
+    clf = MultimodalClassifier(random_state=0, epochs=5).fit(blocks, y)
+    before = dict(clf.head_weights_)
+    clf.partial_fit(blocks, y)
+    assert clf.head_weights_ == before
+    assert clf.score(blocks, y) > 0.5
