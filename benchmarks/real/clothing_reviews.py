@@ -448,7 +448,10 @@ def defaults_main(data_dir, smoke=False):
     y_test = parts["test"][TARGET]
     print()
     print("Recommended IND, TEST split; every skmm parameter at its default")
-    header = f"{'model':<34} {'F1':>6} {'PR-AUC':>7} {'F1@0.5':>7} {'acc':>6} {'epochs':>6} {'wall s':>7}"
+    header = (
+        f"{'model':<34} {'F1':>6} {'PR-AUC':>7} {'F1@0.5':>7} {'acc':>6} {'epochs':>6} "
+        f"{'wall s':>7}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
