@@ -464,9 +464,8 @@ def defaults_main(data_dir, smoke=False):
         f"{'rule Rating >= 4':<34} {f1_score(y_test, rule):6.3f} {'':>7} {'':>7} "
         f"{accuracy_score(y_test, rule):6.3f}"
     )
-    print(
-        f"{'majority class':<34} {'':>6} {'':>7} {'':>7} {max(y_test.mean(), 1 - y_test.mean()):6.3f}"
-    )
+    majority = max(y_test.mean(), 1 - y_test.mean())
+    print(f"{'majority class':<34} {'':>6} {'':>7} {'':>7} {majority:6.3f}")
     by = {r["model"]: r for r in rows}
     fused = by["skmm fused, defaults (blend)"]
     singles = max(by["skmm text only"]["f1"], by["skmm tabular only"]["f1"])
