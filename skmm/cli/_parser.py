@@ -163,7 +163,10 @@ def _add_model_options(parser):
         help="default: inferred from the target (stated on stderr)",
     )
     group.add_argument(
-        "--epochs", type=_positive_int, metavar="N", help="training epochs (default 10)"
+        "--epochs",
+        type=_positive_int,
+        metavar="N",
+        help="most training epochs (default 100; training stops once the loss stops improving)",
     )
     group.add_argument(
         "--batch-size", type=_positive_int, metavar="N", help="rows per batch (default 32)"

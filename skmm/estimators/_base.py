@@ -91,8 +91,12 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
         Width blocks are projected to for ``"gated"`` and ``"attention"``.
     fusion_heads : int, default=2
         Attention heads for ``"attention"``.
-    text_encoder : {"lstm", "gru", "cnn", "transformer"}, default="lstm"
-        Encoder of text blocks (``text_units`` sizes it; padding is masked).
+    text_encoder : {"bag", "lstm", "gru", "cnn", "transformer"}, default="bag"
+        Encoder of text blocks (padding is masked): ``"bag"`` is fastText's
+        bag of n-grams (the mean of the embeddings of the tokens and of their
+        hashed bigrams; fast, and strong on short texts and small data); the
+        others are an LSTM or GRU of ``text_units``, two Conv1D stages, or a
+        self-attention block.
     image_encoder : str, default="cnn"
         ``"cnn"`` (the Conv2D stages above) or the name of a
         ``keras.applications`` model (``"MobileNetV2"``, ``"ResNet50"``,
@@ -104,6 +108,31 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
     block_encoders : dict of str to keras layer, default=None
         A Keras layer (registered, so that fitted models pickle) to use
         instead of the built-in encoder of the named block.
+    balance : {"blend", "auxiliary", "modulate", None}, default="blend"
+        Balanced multimodal learning, against the greedy learning of a
+        jointly trained network (it fits the easiest modality and stops
+        looking at the others). With two blocks or more, every block gets an
+        auxiliary head predicting the target from that block alone, trained
+        beside the fused head (the heads' losses are averaged).
+
+        - ``"blend"``: the prediction is a weighted average of the fused head
+          and the auxiliary heads (over the blocks present in the row), with
+          weights fitted after training on the held-out validation rows of
+          early stopping (``head_weights_``; uniform when the fit held out
+          none), so that on those rows it is never worse than its best head.
+        - ``"auxiliary"``: the prediction is the fused head.
+        - ``"modulate"``: as ``"auxiliary"``, and the gradient the fused head
+          sends to the block that currently fits best is scaled down
+          (on-the-fly gradient modulation, Peng et al., CVPR 2022).
+        - None: one fused head, trained alone.
+
+        With ``fusion="late"`` the blocks' own heads are the auxiliary heads.
+        See ``docs/balanced_fusion.md``.
+    image_augmentation : sequence of {"flip", "shift", "zoom"} or None, default=None
+        Random horizontal flips, shifts (up to 10 %) and zooms (up to 10 %)
+        of image blocks during training only; prediction sees the images as
+        they are. Off by default: with early stopping it lowered the accuracy
+        on the real and synthetic images measured (``docs/balanced_fusion.md``).
     **kwargs : float
         Per-block λ: keyword arguments ``l2__<block>``, such as
         ``l2__image=1e-3``, override ``l2`` for that
@@ -117,18 +146,24 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
 TRAINING_PARAMETER_DOC = """    metrics : list, default=None
         Extra Keras metrics to record in ``history_``.
     batch_size : int, default=32
-    epochs : int, default=10
+    epochs : int, default=100
+        Most epochs of a fit; training usually stops before (``n_iter_``).
     validation_split : float, default=0.0
-        Keras' validation split (the last rows of the training data, no
-        early stopping). Prefer ``early_stopping``.
-    early_stopping : bool, default=False
-        Hold out a seeded ``validation_fraction`` of the rows given to
+        Keras' validation split (the last rows of the training data).
+        Prefer ``early_stopping``.
+    early_stopping : {"auto", True, False}, default="auto"
+        True: hold out a seeded ``validation_fraction`` of the rows given to
         ``fit`` (stratified for classifiers; inside each cross-validation
         training fold, so nothing leaks), stop when the validation loss has
         not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
-        the weights of the best epoch. Ignored by ``partial_fit``.
+        the weights of the best epoch. ``"auto"`` does so when the held-out
+        slice has at least 10 rows (100 rows at the default fraction) and
+        can be stratified; otherwise it stops on the training loss (same
+        rule, best epoch restored). False trains ``epochs`` epochs. Ignored
+        by ``partial_fit``.
     validation_fraction : float, default=0.1
-        Share of the training rows held out for early stopping.
+        Share of the training rows held out for early stopping (and for
+        fitting the blend weights of ``balance="blend"``).
     n_iter_no_change : int, default=10
         Epochs without improvement before training stops.
     tol : float, default=1e-4
@@ -157,7 +192,10 @@ COMMON_PARAMETER_DOC = """    callbacks : list of keras callbacks, default=None
         Routed parameters, e.g. ``optimizer__momentum=0.9``."""
 
 COMMON_ATTRIBUTE_DOC = """    model_ : keras.Model
-        The fitted network.
+        The fitted network. With balanced heads (``balance`` not None, two
+        blocks or more) it has several outputs: ``outputs[0]`` is the
+        prediction, the others the heads it was trained through;
+        ``skmm.network.serving_network(model_)`` is the prediction alone.
     block_specs_ : dict of str to BlockSpec
         The blocks the network was built for.
     history_ : dict of list
@@ -167,6 +205,10 @@ COMMON_ATTRIBUTE_DOC = """    model_ : keras.Model
         Number of epochs in ``history_``.
     best_iteration_ : int
         With early stopping, the epoch (1-based) whose weights were kept.
+    head_weights_ : dict of str to float
+        With ``balance="blend"`` and two blocks or more, the weight of each
+        head in the prediction: ``"fused"`` and one entry per block (summing
+        to 1).
     n_features_in_ : int
         Number of features, only when fitted on a plain numeric table.
     feature_names_in_ : ndarray of str

@@ -134,8 +134,10 @@ def build_fused_network(
     fusion_heads : int, default=2
         Attention heads of ``fusion="attention"`` (key width
         ``fusion_units // fusion_heads``).
-    text_encoder : {"lstm", "gru", "cnn", "transformer"}, default="lstm"
-        Encoder of text blocks (token ids, 0 is padding): Embedding + LSTM
+    text_encoder : {"bag", "lstm", "gru", "cnn", "transformer"}, default="lstm"
+        Encoder of text blocks (token ids, 0 is padding): fastText's bag of
+        n-grams (the mean of the embeddings of the tokens and of their hashed
+        bigrams, see ``BigramIds``); Embedding + LSTM
         or GRU (padding masked); Embedding + two Conv1D stages (kernel 3,
         padded positions zeroed) + global max pooling; or Embedding +
         learned position embedding + one self-attention block (padded keys
