@@ -497,3 +497,25 @@ def test_new_layers_round_trip_through_their_config():
         [np.array([[[1.0], [3.0]], [[1.0], [3.0]]], "float32"), np.array([[1, 0], [0, 0]])]
     )
     np.testing.assert_allclose(np.asarray(pooled), [[1.0], [2.0]])
+
+
+def test_bigram_ids_hash_adjacent_real_tokens_only():
+    from skmm.network._layers import BigramIds
+
+    ids = np.array([[5, 7, 9, 0, 0], [3, 0, 0, 0, 0]], dtype="int32")
+    out = keras.ops.convert_to_numpy(BigramIds(buckets=101)(ids))
+    assert out[0, 0] == (5 * 7919 + 7) % 100 + 1 and out[0, 1] == (7 * 7919 + 9) % 100 + 1
+    assert (out[0, 2:] == 0).all() and (out[1] == 0).all()  # padding and the last token
+    assert out.min() >= 0 and out.max() <= 100
+
+
+def test_image_augmentation_changes_images_in_training_only():
+    from skmm.network._layers import ImageAugmentation
+
+    images = np.random.RandomState(0).uniform(size=(4, 12, 12, 3)).astype("float32")
+    layer = ImageAugmentation(("flip", "shift", "zoom"))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(images)), images)
+    trained = keras.ops.convert_to_numpy(layer(images, training=True))
+    assert trained.shape == images.shape and not np.allclose(trained, images)
+    clone = ImageAugmentation.from_config(layer.get_config())
+    assert clone.augmentation == ["flip", "shift", "zoom"] and clone.factor == 0.1

@@ -305,6 +305,7 @@ def test_clone_get_params_set_params_round_trip():
         "split": r"\w+",
         "padding": "pre",
         "truncating": "pre",
+        "char_ngrams": (2, 3),
     }
     tok = TextTokenizer(**params)
     assert tok.get_params() == params
@@ -324,6 +325,7 @@ def test_clone_get_params_set_params_round_trip():
         "split": None,
         "padding": "post",
         "truncating": "post",
+        "char_ngrams": None,
     }
     with pytest.raises(TypeError):
         TextTokenizer(50)  # keyword-only
@@ -438,3 +440,24 @@ def test_sklearn_tags():
 def test_sklearn_data_free_api_checks(check_name):
     check = getattr(estimator_checks, check_name)
     check("TextTokenizer", TextTokenizer())
+
+
+def test_char_ngrams_follow_the_words_with_boundary_marks():
+    tok = TextTokenizer(char_ngrams=(2, 3), sequence_length=16).fit(["card", "audio card"])
+    vocabulary = set(tok.vocabulary_)
+    assert {"card", "audio", "#<c", "#ca", "#rd>", "#<ca", "#d>"} <= vocabulary
+    assert "#<card>" not in vocabulary and "#card" not in vocabulary  # 4-grams: beyond max_n
+    ids = tok.transform(["card"])[0]
+    # the word first, then its 2-grams and 3-grams of "<card>", then padding
+    expected = ["card", "#<c", "#ca", "#ar", "#rd", "#d>", "#<ca", "#car", "#ard", "#rd>"]
+    assert ids[: len(expected)].tolist() == [tok.vocabulary_[t] for t in expected]
+    assert (ids[len(expected) :] == 0).all()
+    # a long document keeps its words: the n-grams are cut first
+    long = tok.transform(["card " * 20])[0]
+    assert (long == tok.vocabulary_["card"]).all()
+
+
+@pytest.mark.parametrize("bad", [(0, 2), (3, 2), (2,), "2-4", (2.0, 3)])
+def test_char_ngrams_must_be_a_pair_of_lengths(bad):
+    with pytest.raises(ValueError, match="char_ngrams must be None or a pair"):
+        TextTokenizer(char_ngrams=bad).fit(["a b"])
