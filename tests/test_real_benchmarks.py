@@ -61,3 +61,22 @@ def test_audio_visual_digits_smoke():
     )
     for label in ("audio only", "image only", "fused (audio + image)", "wall s", "none shared"):
         assert label in stdout
+
+
+def test_icons_and_names_smoke():
+    # The icons come from a Debian package the benchmark downloads on its first run;
+    # the test never downloads, it runs only where that cache already exists.
+    cache = Path(os.environ.get("SKMM_BENCHMARK_CACHE", "~/.cache/skmm-benchmarks")).expanduser()
+    if not (cache / "oxygen-icon-theme" / "tree").is_dir():
+        pytest.skip(reason=f"the icon package is not in {cache}; run the benchmark once")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    out = subprocess.run(
+        [sys.executable, str(REAL / "icons_and_names.py"), "--smoke", "--cache-dir", str(cache)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    for label in ("skmm text only", "skmm fused", "TF-IDF + LR on names", "target:"):
+        assert label in out.stdout
