@@ -146,17 +146,22 @@ def skmm_pipeline(blocks, **params):
     )
 
 
+def name_features():
+    """TF-IDF of the names: character 2-4-grams within words, and word 1-2-grams."""
+    return FeatureUnion(
+        [
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))),
+            ("words", TfidfVectorizer(ngram_range=(1, 2))),
+        ]
+    )
+
+
 def text_baseline():
     names = ColumnTransformer(
         [
             (
                 "names",
-                FeatureUnion(
-                    [
-                        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))),
-                        ("words", TfidfVectorizer(ngram_range=(1, 2))),
-                    ]
-                ),
+                name_features(),
                 "name",
             )
         ]
@@ -176,12 +181,7 @@ def both_baseline():
         [
             (
                 "names",
-                FeatureUnion(
-                    [
-                        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))),
-                        ("words", TfidfVectorizer(ngram_range=(1, 2))),
-                    ]
-                ),
+                name_features(),
                 "name",
             ),
             (
