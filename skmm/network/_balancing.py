@@ -58,15 +58,6 @@ def trained_outputs(model):
     return [not isinstance(layer, HeadBlend) for layer in output_layers(model)]
 
 
-def head_names(model):
-    """Names of the outputs whose losses train the network."""
-    return [
-        layer.name
-        for layer, trained in zip(output_layers(model), trained_outputs(model), strict=True)
-        if trained
-    ]
-
-
 def per_output(model, value):
     """``value`` for each trained output and None for a blend: Keras' per-output losses."""
     return [value if trained else None for trained in trained_outputs(model)]
