@@ -82,7 +82,12 @@ def test_stacking(data):
 
 def test_permutation_importance_of_whole_modalities():
     X, y = make_multimodal_classification(n_samples=300, image_size=16, random_state=0)
-    fitted = model(epochs=20, learning_rate=3e-3, image_augmentation=None).fit(X, y)
+    # the network this test was written for (LSTM text, fused head alone, 20 epochs):
+    # the bag-of-n-grams default memorizes the captions' filler words of these 300
+    # rows and leaves the image unused, which is not what is measured here
+    fitted = model(
+        epochs=20, learning_rate=3e-3, text_encoder="lstm", balance=None, early_stopping=False
+    ).fit(X, y)
     assert fitted.score(X, y) > 0.8
     result = permutation_importance(fitted, X, y, n_repeats=3, random_state=0, scoring="accuracy")
     importance = dict(zip(X.columns, result.importances_mean, strict=True))
