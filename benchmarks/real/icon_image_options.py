@@ -14,7 +14,6 @@ Run:  python benchmarks/real/icon_image_options.py [--cache-dir DIR]
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -76,9 +75,5 @@ def main(cache_dir):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--cache-dir",
-        default=os.environ.get("SKMM_BENCHMARK_CACHE", "~/.cache/skmm-benchmarks"),
-        help="where the icon package is downloaded and unpacked",
-    )
+    icons.add_cache_dir_argument(parser)
     main(parser.parse_args().cache_dir)

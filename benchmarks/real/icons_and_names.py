@@ -262,13 +262,18 @@ def main(cache_dir, smoke=False):
     return results
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_cache_dir_argument(parser):
+    """The ``--cache-dir`` option of the scripts that use the icons."""
     parser.add_argument(
         "--cache-dir",
         default=os.environ.get("SKMM_BENCHMARK_CACHE", "~/.cache/skmm-benchmarks"),
         help="where the icon package is downloaded and unpacked",
     )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_cache_dir_argument(parser)
     parser.add_argument("--smoke", action="store_true", help="tiny run, to check it works")
     args = parser.parse_args()
     main(args.cache_dir, smoke=args.smoke)
