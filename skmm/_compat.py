@@ -156,3 +156,31 @@ def keras_default_seed_stream():
         if not isinstance(seed_generator.python_random, _ThreadStream):
             seed_generator.python_random = _ThreadStream()
         return seed_generator.python_random
+
+
+def build_training_state(model, targets, sample_weight=None):
+    """Create a compiled model's loss trackers and metric variables before ``fit``.
+
+    Without a ``tf.distribute`` strategy, Keras 3 (3.0 to at least 3.15) creates
+    them inside the first traced train step; TensorFlow then traces that step a
+    second time (a function that creates variables is traced twice), which
+    makes a short fit of a network with several outputs almost twice as slow.
+    This builds Keras' ``CompileLoss`` and ``CompileMetrics`` (private) on the
+    model's symbolic outputs and targets shaped like ``targets`` (an array, or a
+    tuple of one array per output), as ``Trainer._symbolic_build`` does under a
+    strategy, without tracing the network. Does nothing for what is built or
+    absent. Goes away when Keras builds them before tracing in every case.
+    """
+    import keras
+
+    def spec(array):
+        return keras.KerasTensor((None, *array.shape[1:]), dtype=str(array.dtype))
+
+    outputs = list(model.outputs) if len(model.outputs) > 1 else model.outputs[0]
+    y = tuple(spec(t) for t in targets) if isinstance(targets, tuple) else spec(targets)
+    for compiled in (
+        getattr(model, "_compile_loss", None),
+        getattr(model, "_compile_metrics", None),
+    ):
+        if compiled is not None and not getattr(compiled, "built", True):
+            compiled.build(y, outputs)

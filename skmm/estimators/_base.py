@@ -27,7 +27,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._compat import InvalidParameterError, load_keras_model_bytes, save_keras_model_bytes
+from .._compat import (
+    InvalidParameterError,
+    build_training_state,
+    load_keras_model_bytes,
+    save_keras_model_bytes,
+)
 from .._dataframes import as_pandas
 from .._persistence import archived_state, restored_network, saving_archive
 from .._threads import size_tensorflow_threads
@@ -548,6 +553,7 @@ class MultimodalEstimatorMixin:
         user_callbacks = self._fit_callbacks
         self._fit_callbacks = [*user_callbacks, *added]
         targets = repeat_targets(y, len(self.model_.outputs))
+        build_training_state(self.model_, targets)
         try:
             if has_lazy_block(X):
                 self._fit_batches(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)

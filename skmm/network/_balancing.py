@@ -95,7 +95,6 @@ def fit_blend_weights(model, head_predictions, masks, y, sample_weight, loss):
         norm of their logits.
     """
     layer = blend_layer(model)
-    loss = keras.losses.get(loss) if isinstance(loss, str) else loss
     heads = [np.asarray(h, dtype=np.float64) for h in head_predictions]
     ones = np.ones((len(heads[0]), 1))
     factors = [ones if m is None else np.asarray(m, dtype=np.float64).reshape(-1, 1) for m in masks]
@@ -105,7 +104,7 @@ def fit_blend_weights(model, head_predictions, masks, y, sample_weight, loss):
     def objective(logits):
         weights = np.exp(logits - logits.max())
         weights /= weights.sum()
-        blended = blend(heads, factors, weights).astype(np.float32)
+        blended = blend(heads, factors, weights)
         return _mean_loss(loss, y, blended, weight) + BLEND_PENALTY * float(logits @ logits)
 
     result = minimize(
@@ -121,8 +120,45 @@ def fit_blend_weights(model, head_predictions, masks, y, sample_weight, loss):
     return weights
 
 
+def _binary_crossentropy(y, p):
+    p = np.clip(p, _EPSILON, 1 - _EPSILON)
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean(axis=-1)
+
+
+def _sparse_categorical_crossentropy(y, p):
+    p = p / p.sum(axis=-1, keepdims=True)
+    p = np.clip(p, _EPSILON, 1 - _EPSILON)
+    codes = np.asarray(y).reshape(len(p)).astype(np.int64)
+    return -np.log(p[np.arange(len(p)), codes])
+
+
+def _mean_squared_error(y, p):
+    return ((y - p) ** 2).mean(axis=-1)
+
+
+#: Keras' clipping of probabilities in its cross-entropies.
+_EPSILON = 1e-7
+
+#: The losses skmm's estimators compile by default, in NumPy: the blend weights are
+#: fitted by a few hundred evaluations of the loss, each a fraction of the cost of
+#: calling the Keras loss eagerly. Any other loss is called through Keras.
+_NUMPY_LOSSES = {
+    "binary_crossentropy": _binary_crossentropy,
+    "sparse_categorical_crossentropy": _sparse_categorical_crossentropy,
+    "mse": _mean_squared_error,
+    "mean_squared_error": _mean_squared_error,
+}
+
+
 def _mean_loss(loss, y, prediction, sample_weight):
-    """The (weighted) mean of ``loss`` over the rows: a Keras loss object or function."""
+    """The (weighted) mean of ``loss`` over the rows: a Keras loss name, object or
+    function."""
+    if isinstance(loss, str) and loss in _NUMPY_LOSSES:
+        per_row = _NUMPY_LOSSES[loss](np.asarray(y, dtype=np.float64), prediction)
+        return float(np.average(per_row, weights=sample_weight))
+    if isinstance(loss, str):
+        loss = keras.losses.get(loss)
+    prediction = prediction.astype(np.float32)
     if isinstance(loss, keras.losses.Loss):
         value = loss(y, prediction, sample_weight=sample_weight)
         return float(keras.ops.convert_to_numpy(value))

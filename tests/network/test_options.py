@@ -519,3 +519,28 @@ def test_image_augmentation_changes_images_in_training_only():
     assert trained.shape == images.shape and not np.allclose(trained, images)
     clone = ImageAugmentation.from_config(layer.get_config())
     assert clone.augmentation == ["flip", "shift", "zoom"] and clone.factor == 0.1
+
+
+@pytest.mark.parametrize(
+    "name, y, prediction",
+    [
+        ("binary_crossentropy", [[0.0], [1.0], [1.0]], [[0.2], [0.7], [1.0]]),
+        (
+            "sparse_categorical_crossentropy",
+            [[0.0], [2.0], [1.0]],
+            np.eye(3)[[0, 1, 1]] * 0.8 + 0.05,
+        ),
+        ("mse", [[0.5, 1.0], [2.0, -1.0], [0.0, 0.0]], [[0.0, 1.5], [2.5, -1.0], [0.1, 0.2]]),
+    ],
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_blend_objective_computes_the_default_losses_as_keras_does(
+    name, y, prediction, weighted
+):
+    from skmm.network._balancing import _mean_loss
+
+    y, prediction = np.asarray(y), np.asarray(prediction, dtype=np.float64)
+    weights = np.array([1.0, 3.0, 0.5]) if weighted else None
+    per_row = keras.ops.convert_to_numpy(keras.losses.get(name)(y, prediction.astype("float32")))
+    expected = np.average(np.asarray(per_row, dtype=np.float64), weights=weights)
+    assert _mean_loss(name, y, prediction, weights) == pytest.approx(expected, rel=1e-5)
