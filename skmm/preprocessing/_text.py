@@ -26,6 +26,11 @@ _N_RESERVED = 2
 
 _SIDES = ("pre", "post")
 
+#: ``char_ngrams="auto"``: documents whose median length is at most this many words
+#: are short, name-like text, and get the character n-grams ``AUTO_CHAR_NGRAMS``.
+SHORT_TEXT_WORDS = 5
+AUTO_CHAR_NGRAMS = (2, 4)
+
 
 class _PunctuationTable(dict):
     """Table for :meth:`str.translate` deleting every Unicode punctuation character.
@@ -123,10 +128,13 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         ``sequence_length`` tokens: ``"post"`` keeps the first tokens,
         ``"pre"`` keeps the last ones.
 
-    char_ngrams : tuple of (int, int) or None, default=None
+    char_ngrams : "auto", tuple of (int, int) or None, default="auto"
         Also learn character n-grams, for short, name-like text (titles,
         product names, the words of file names), where words alone are too
-        rare to learn from. ``(min_n, max_n)`` adds, after a document's
+        rare to learn from. ``"auto"`` decides at ``fit``: ``(2, 4)`` when the
+        median training document (missing ones left out) has at most
+        ``SHORT_TEXT_WORDS = 5`` words, else none; ``char_ngrams_`` says which.
+        ``None`` learns words only. ``(min_n, max_n)`` adds, after a document's
         words, the n-grams of ``min_n`` to ``max_n`` characters of each word
         written between the boundary marks ``<`` and ``>`` (fastText's
         subwords: ``"card"`` with ``(2, 3)`` gives ``<c``, ``ca``, ``ar``,
@@ -145,6 +153,10 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
     vocabulary_size_ : int
         ``len(vocabulary_) + 2``: the number of distinct ids ``transform`` can
         write, which is the input size an embedding layer needs.
+
+    char_ngrams_ : tuple of (int, int) or None
+        The character n-gram sizes used: ``char_ngrams`` itself, or what
+        ``"auto"`` chose.
 
     n_features_in_ : int
         Always 1: the tokenizer reads one text column.
@@ -185,7 +197,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
     --------
     >>> from skmm.preprocessing import TextTokenizer
     >>> docs = ["The cat sat.", "The dog sat!", "A bird?", None]
-    >>> tok = TextTokenizer(sequence_length=4).fit(docs)
+    >>> tok = TextTokenizer(sequence_length=4, char_ngrams=None).fit(docs)
     >>> tok.vocabulary_
     {'sat': 2, 'the': 3, 'a': 4, 'bird': 5, 'cat': 6, 'dog': 7}
     >>> tok.vocabulary_size_
@@ -196,6 +208,16 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
            [2, 2, 2, 2]], dtype=int32)
     >>> tok.get_block_info()
     {'kind': 'text', 'vocabulary_size': 8, 'sequence_length': 4}
+
+    By default, short documents also get character n-grams (``"auto"``):
+
+    >>> names = TextTokenizer().fit(["audio card", "cd rom", None])
+    >>> names.char_ngrams_
+    (2, 4)
+    >>> [token for token in names.vocabulary_ if token.startswith("#") and "rd" in token]
+    ['#ard', '#ard>', '#card', '#rd', '#rd>']
+    >>> TextTokenizer().fit(["a review of ten words, long enough to be prose"]).char_ngrams_ is None
+    True
     """
 
     def __init__(
@@ -209,7 +231,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         split=None,
         padding="post",
         truncating="post",
-        char_ngrams=None,
+        char_ngrams="auto",
     ):
         self.max_tokens = max_tokens
         self.min_frequency = min_frequency
@@ -241,7 +263,9 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"{name}: sequence_length must be an int >= 1; got {self.sequence_length!r}."
             )
-        if self.char_ngrams is not None:
+        if self.char_ngrams is not None and not (
+            isinstance(self.char_ngrams, str) and self.char_ngrams == "auto"
+        ):
             grams = self.char_ngrams
             if not (
                 isinstance(grams, (tuple, list))
@@ -250,8 +274,8 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
                 and 1 <= grams[0] <= grams[1]
             ):
                 raise ValueError(
-                    f"{name}: char_ngrams must be None or a pair (min_n, max_n) of ints with "
-                    f"1 <= min_n <= max_n, such as (2, 4); got {grams!r}."
+                    f"{name}: char_ngrams must be 'auto', None or a pair (min_n, max_n) of "
+                    f"ints with 1 <= min_n <= max_n, such as (2, 4); got {grams!r}."
                 )
         for param in ("lowercase", "strip_punctuation"):
             value = getattr(self, param)
@@ -281,13 +305,13 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             )
         return pattern
 
-    def _make_tokenize(self, pattern):
+    def _make_tokenize(self, pattern, char_ngrams):
         """Build the function turning one document into its list of tokens."""
         lowercase = bool(self.lowercase)
         table = _punctuation_table() if self.strip_punctuation else None
         sizes = None
-        if self.char_ngrams is not None:
-            sizes = range(int(self.char_ngrams[0]), int(self.char_ngrams[1]) + 1)
+        if char_ngrams is not None:
+            sizes = range(int(char_ngrams[0]), int(char_ngrams[1]) + 1)
 
         def tokenize(doc):
             if lowercase:
@@ -402,10 +426,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         self : TextTokenizer
             The fitted tokenizer.
         """
-        pattern = self._validate_params()
-        column = self._validate_documents(X, reset=True)
-        tokenized = self._tokenize_all(column, self._make_tokenize(pattern))
-        return self._fit_tokens(tokenized, len(column))
+        return self._fit_tokens(*self._tokenize_for_fit(X))
 
     def fit_transform(self, X, y=None):
         """Learn the vocabulary of ``X`` and return ``X`` as token-id sequences.
@@ -425,11 +446,30 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         X_ids : ndarray of shape (n_documents, sequence_length), dtype int32
             Token ids, padded with 0.
         """
+        tokenized, n_documents = self._tokenize_for_fit(X)
+        self._fit_tokens(tokenized, n_documents)
+        return self._encode(tokenized)
+
+    def _tokenize_for_fit(self, X):
+        """Tokenize the training documents, deciding ``char_ngrams_`` on the way."""
         pattern = self._validate_params()
         column = self._validate_documents(X, reset=True)
-        tokenized = self._tokenize_all(column, self._make_tokenize(pattern))
-        self._fit_tokens(tokenized, len(column))
-        return self._encode(tokenized)
+        if not (isinstance(self.char_ngrams, str) and self.char_ngrams == "auto"):
+            self.char_ngrams_ = None if self.char_ngrams is None else tuple(self.char_ngrams)
+            return self._tokenize_all(column, self._make_tokenize(pattern, self.char_ngrams_)), len(
+                column
+            )
+        words = self._tokenize_all(column, self._make_tokenize(pattern, None))
+        lengths = [len(tokens) for tokens in words if tokens]
+        short = bool(lengths) and float(np.median(lengths)) <= SHORT_TEXT_WORDS
+        self.char_ngrams_ = AUTO_CHAR_NGRAMS if short else None
+        if short:
+            sizes = range(AUTO_CHAR_NGRAMS[0], AUTO_CHAR_NGRAMS[1] + 1)
+            words = [
+                tokens + [gram for word in tokens for gram in _char_ngrams(word, sizes)]
+                for tokens in words
+            ]
+        return words, len(column)
 
     # ------------------------------------------------------------------ #
     # Transforming
@@ -476,8 +516,8 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "vocabulary_")
         pattern = self._validate_params()
         column = self._validate_documents(X, reset=False)
-        tokenized = self._tokenize_all(column, self._make_tokenize(pattern))
-        return self._encode(tokenized)
+        tokenize = self._make_tokenize(pattern, self.char_ngrams_)
+        return self._encode(self._tokenize_all(column, tokenize))
 
     def get_feature_names_out(self, input_features=None):
         """Name the output columns: one per position in the sequence.

@@ -25,7 +25,7 @@ DOCS = [
 
 
 def test_vocabulary_order_frequency_then_alphabetical():
-    tok = TextTokenizer().fit(DOCS)
+    tok = TextTokenizer(char_ngrams=None).fit(DOCS)
     # counts: the 3; a 2, cat 2, dog 2, sat 2; and 1, mat 1, on 1, zebra 1
     expected = ["the", "a", "cat", "dog", "sat", "and", "mat", "on", "zebra"]
     assert list(tok.vocabulary_) == expected
@@ -35,13 +35,13 @@ def test_vocabulary_order_frequency_then_alphabetical():
 
 
 def test_vocabulary_is_independent_of_document_order():
-    a = TextTokenizer().fit(DOCS)
-    b = TextTokenizer().fit(DOCS[::-1])
+    a = TextTokenizer(char_ngrams=None).fit(DOCS)
+    b = TextTokenizer(char_ngrams=None).fit(DOCS[::-1])
     assert list(a.vocabulary_.items()) == list(b.vocabulary_.items())
 
 
 def test_max_tokens_counts_reserved_ids():
-    tok = TextTokenizer(max_tokens=5).fit(DOCS)
+    tok = TextTokenizer(char_ngrams=None, max_tokens=5).fit(DOCS)
     assert tok.vocabulary_ == {"the": 2, "a": 3, "cat": 4}
     assert tok.vocabulary_size_ == 5
     assert tok.transform(["dog the"]).max() < tok.vocabulary_size_
@@ -49,13 +49,13 @@ def test_max_tokens_counts_reserved_ids():
 
 def test_max_tokens_none_keeps_everything():
     docs = [f"w{i}" for i in range(30000)]
-    tok = TextTokenizer(max_tokens=None).fit(docs)
+    tok = TextTokenizer(char_ngrams=None, max_tokens=None).fit(docs)
     assert tok.vocabulary_size_ == 30002
-    assert TextTokenizer().fit(docs).vocabulary_size_ == 20000
+    assert TextTokenizer(char_ngrams=None).fit(docs).vocabulary_size_ == 20000
 
 
 def test_min_frequency():
-    tok = TextTokenizer(min_frequency=2).fit(DOCS)
+    tok = TextTokenizer(char_ngrams=None, min_frequency=2).fit(DOCS)
     assert list(tok.vocabulary_) == ["the", "a", "cat", "dog", "sat"]
     np.testing.assert_array_equal(
         tok.transform(["zebra cat"])[0, :3], [1, tok.vocabulary_["cat"], 0]
@@ -64,9 +64,9 @@ def test_min_frequency():
 
 def test_empty_vocabulary_raises():
     with pytest.raises(ValueError, match="empty vocabulary"):
-        TextTokenizer().fit(["", None, "   "])
+        TextTokenizer(char_ngrams=None).fit(["", None, "   "])
     with pytest.raises(ValueError, match="min_frequency=5"):
-        TextTokenizer(min_frequency=5).fit(DOCS)
+        TextTokenizer(char_ngrams=None, min_frequency=5).fit(DOCS)
 
 
 # --------------------------------------------------------------------------- #
@@ -76,26 +76,32 @@ def test_empty_vocabulary_raises():
 
 def test_lowercase_on_and_off():
     docs = ["Cat cat CAT"]
-    assert TextTokenizer().fit(docs).vocabulary_ == {"cat": 2}
-    assert TextTokenizer(lowercase=False).fit(docs).vocabulary_ == {"CAT": 2, "Cat": 3, "cat": 4}
+    assert TextTokenizer(char_ngrams=None).fit(docs).vocabulary_ == {"cat": 2}
+    assert TextTokenizer(char_ngrams=None, lowercase=False).fit(docs).vocabulary_ == {
+        "CAT": 2,
+        "Cat": 3,
+        "cat": 4,
+    }
 
 
 def test_strip_punctuation_on_and_off():
     docs = ["Hello, world! don't «stop» — ok… $5"]
-    on = TextTokenizer().fit(docs)
+    on = TextTokenizer(char_ngrams=None).fit(docs)
     assert set(on.vocabulary_) == {"hello", "world", "dont", "stop", "ok", "$5"}
-    off = TextTokenizer(strip_punctuation=False).fit(docs)
+    off = TextTokenizer(char_ngrams=None, strip_punctuation=False).fit(docs)
     assert set(off.vocabulary_) == {"hello,", "world!", "don't", "«stop»", "—", "ok…", "$5"}
 
 
 def test_split_regex():
-    tok = TextTokenizer(split=r"[a-z]+", strip_punctuation=False).fit(["ab-cd ef,gh 12"])
+    tok = TextTokenizer(char_ngrams=None, split=r"[a-z]+", strip_punctuation=False).fit(
+        ["ab-cd ef,gh 12"]
+    )
     assert set(tok.vocabulary_) == {"ab", "cd", "ef", "gh"}
     # one capturing group: the group's text is the token
     # punctuation (the '#') is stripped before splitting, so nothing matches
     with pytest.raises(ValueError, match="empty vocabulary"):
-        TextTokenizer(split=r"#(\w+)").fit(["#a b #c"])
-    tok = TextTokenizer(split=r"#(\w+)", strip_punctuation=False).fit(["#a b #c"])
+        TextTokenizer(char_ngrams=None, split=r"#(\w+)").fit(["#a b #c"])
+    tok = TextTokenizer(char_ngrams=None, split=r"#(\w+)", strip_punctuation=False).fit(["#a b #c"])
     assert set(tok.vocabulary_) == {"a", "c"}
 
 
@@ -105,7 +111,7 @@ def test_split_regex():
 
 
 def test_oov_maps_to_one_and_dtype_shape():
-    tok = TextTokenizer(sequence_length=5).fit(DOCS)
+    tok = TextTokenizer(char_ngrams=None, sequence_length=5).fit(DOCS)
     out = tok.transform(["the unicorn sat", "unknown words only"])
     assert out.dtype == np.int32
     assert out.shape == (2, 5)
@@ -124,7 +130,7 @@ def test_oov_maps_to_one_and_dtype_shape():
 )
 def test_padding_and_truncating(padding, truncating, expected):
     # vocabulary: a b c d e in that order (all count 1, alphabetical)
-    tok = TextTokenizer(sequence_length=3, padding=padding, truncating=truncating)
+    tok = TextTokenizer(char_ngrams=None, sequence_length=3, padding=padding, truncating=truncating)
     tok.fit(["a b c d e"])
     assert tok.vocabulary_ == {"a": 2, "b": 3, "c": 4, "d": 5, "e": 6}
     out = tok.transform(["a b c d e", "d"])
@@ -132,13 +138,13 @@ def test_padding_and_truncating(padding, truncating, expected):
 
 
 def test_exact_length_document_is_not_padded():
-    tok = TextTokenizer(sequence_length=3, padding="pre").fit(["a b c"])
+    tok = TextTokenizer(char_ngrams=None, sequence_length=3, padding="pre").fit(["a b c"])
     np.testing.assert_array_equal(tok.transform(["c b a"]), [[4, 3, 2]])
 
 
 def test_missing_documents_are_all_padding():
     docs = pd.Series(["cat", None, np.nan, pd.NA, "", "   \t\n", "...!", float("nan"), "cat"])
-    tok = TextTokenizer(sequence_length=3)
+    tok = TextTokenizer(char_ngrams=None, sequence_length=3)
     out = tok.fit_transform(docs)
     assert out.shape == (9, 3)  # no row dropped
     np.testing.assert_array_equal(out[1:8], 0)
@@ -165,7 +171,7 @@ def test_every_input_type_gives_the_same_output():
     }
     outputs = {}
     for name, X in inputs.items():
-        tok = TextTokenizer(sequence_length=6)
+        tok = TextTokenizer(char_ngrams=None, sequence_length=6)
         fitted_output = tok.fit_transform(X)
         np.testing.assert_array_equal(fitted_output, tok.transform(X), err_msg=name)
         outputs[name] = fitted_output
@@ -177,7 +183,7 @@ def test_every_input_type_gives_the_same_output():
 
 
 def test_transform_with_no_documents():
-    tok = TextTokenizer(sequence_length=4).fit(DOCS)
+    tok = TextTokenizer(char_ngrams=None, sequence_length=4).fit(DOCS)
     out = tok.transform([])
     assert out.shape == (0, 4)
     assert out.dtype == np.int32
@@ -192,53 +198,53 @@ def test_transform_with_no_documents():
 def test_non_string_cell_error_names_column_and_row(bad):
     X = pd.Series(["fine", "ok", bad], index=["r1", "r2", "r3"], name="review", dtype=object)
     with pytest.raises(TypeError) as excinfo:
-        TextTokenizer().fit(X)
+        TextTokenizer(char_ngrams=None).fit(X)
     message = str(excinfo.value)
     assert "'review'" in message
     assert "row 2" in message
     assert "'r3'" in message
     assert type(bad).__name__ in message
     # also at transform time, and for a DataFrame column
-    tok = TextTokenizer().fit(["fine"])
+    tok = TextTokenizer(char_ngrams=None).fit(["fine"])
     with pytest.raises(TypeError, match=r"column 'review', row 2 \(index label 'r3'\)"):
         tok.transform(X.to_frame())
 
 
 def test_non_string_cell_error_without_name():
     with pytest.raises(TypeError, match=r"input, row 1 holds a value of type int \(7\)"):
-        TextTokenizer().fit(["a", 7])
+        TextTokenizer(char_ngrams=None).fit(["a", 7])
     with pytest.raises(TypeError, match=r"input, row 0 holds a value of type int \(1\)"):
-        TextTokenizer().fit(np.array([1, 2, 3]))
+        TextTokenizer(char_ngrams=None).fit(np.array([1, 2, 3]))
 
 
 def test_error_shows_numpy_labels_as_plain_values():
     X = pd.DataFrame({0: ["a", 5]}, index=pd.Index([10, 11], dtype="int64"))
     with pytest.raises(TypeError, match=r"column 0, row 1 \(index label 11\)"):
-        TextTokenizer().fit(X)
+        TextTokenizer(char_ngrams=None).fit(X)
 
 
 def test_two_dimensional_input_is_refused():
     with pytest.raises(ValueError, match=r"1-D array.*shape \(2, 2\).*X\[:, 0\]"):
-        TextTokenizer().fit(np.array([["a", "b"], ["c", "d"]], dtype=object))
+        TextTokenizer(char_ngrams=None).fit(np.array([["a", "b"], ["c", "d"]], dtype=object))
     df = pd.DataFrame({"title": ["a"], "body": ["b"]})
     with pytest.raises(ValueError, match=r"2 columns \['title', 'body'\].*Select one column"):
-        TextTokenizer().fit(df)
-    tok = TextTokenizer().fit(["a"])
+        TextTokenizer(char_ngrams=None).fit(df)
+    tok = TextTokenizer(char_ngrams=None).fit(["a"])
     with pytest.raises(ValueError, match="Select one column"):
         tok.transform(df)
 
 
 def test_bare_string_is_refused():
     with pytest.raises(ValueError, match="single str"):
-        TextTokenizer().fit("the cat sat")
-    tok = TextTokenizer().fit(DOCS)
+        TextTokenizer(char_ngrams=None).fit("the cat sat")
+    tok = TextTokenizer(char_ngrams=None).fit(DOCS)
     with pytest.raises(ValueError, match="Wrap it in a list"):
         tok.transform("the cat")
 
 
 def test_unsupported_container_is_refused():
     with pytest.raises(TypeError, match="column of text documents"):
-        TextTokenizer().fit({"a", "b"})
+        TextTokenizer(char_ngrams=None).fit({"a", "b"})
 
 
 @pytest.mark.parametrize(
@@ -267,7 +273,9 @@ def test_invalid_parameters_raise_in_fit(params, match):
 
 
 def test_numpy_integer_parameters_are_accepted():
-    tok = TextTokenizer(max_tokens=np.int64(4), sequence_length=np.int32(2)).fit(DOCS)
+    tok = TextTokenizer(char_ngrams=None, max_tokens=np.int64(4), sequence_length=np.int32(2)).fit(
+        DOCS
+    )
     assert tok.vocabulary_size_ == 4
     assert tok.transform(DOCS).shape == (4, 2)
 
@@ -278,7 +286,7 @@ def test_numpy_integer_parameters_are_accepted():
 
 
 def test_fit_returns_self_and_fit_transform_matches():
-    tok = TextTokenizer(sequence_length=4, padding="pre", truncating="pre")
+    tok = TextTokenizer(char_ngrams=None, sequence_length=4, padding="pre", truncating="pre")
     assert tok.fit(DOCS) is tok
     expected = tok.transform(DOCS)
     np.testing.assert_array_equal(clone(tok).fit_transform(DOCS), expected)
@@ -287,12 +295,12 @@ def test_fit_returns_self_and_fit_transform_matches():
 
 
 def test_refit_is_idempotent_and_forgets_previous_fit():
-    tok = TextTokenizer()
+    tok = TextTokenizer(char_ngrams=None)
     tok.fit(pd.DataFrame({"text": ["x y z"]}))
     assert hasattr(tok, "feature_names_in_")
     tok.fit(DOCS)
     assert not hasattr(tok, "feature_names_in_")
-    assert tok.vocabulary_ == TextTokenizer().fit(DOCS).vocabulary_
+    assert tok.vocabulary_ == TextTokenizer(char_ngrams=None).fit(DOCS).vocabulary_
 
 
 def test_clone_get_params_set_params_round_trip():
@@ -325,20 +333,20 @@ def test_clone_get_params_set_params_round_trip():
         "split": None,
         "padding": "post",
         "truncating": "post",
-        "char_ngrams": None,
+        "char_ngrams": "auto",
     }
     with pytest.raises(TypeError):
         TextTokenizer(50)  # keyword-only
 
 
 def test_clone_of_fitted_is_unfitted():
-    tok = TextTokenizer().fit(DOCS)
+    tok = TextTokenizer(char_ngrams=None).fit(DOCS)
     with pytest.raises(NotFittedError):
         clone(tok).transform(DOCS)
 
 
 def test_pickle_round_trip():
-    tok = TextTokenizer(sequence_length=5, padding="pre").fit(DOCS)
+    tok = TextTokenizer(char_ngrams=None, sequence_length=5, padding="pre").fit(DOCS)
     restored = pickle.loads(pickle.dumps(tok))
     assert restored.vocabulary_ == tok.vocabulary_
     assert list(restored.vocabulary_) == list(tok.vocabulary_)
@@ -347,7 +355,7 @@ def test_pickle_round_trip():
 
 
 def test_not_fitted_error():
-    tok = TextTokenizer()
+    tok = TextTokenizer(char_ngrams=None)
     with pytest.raises(NotFittedError):
         tok.transform(DOCS)
     with pytest.raises(NotFittedError):
@@ -358,7 +366,7 @@ def test_not_fitted_error():
 
 def test_feature_names_in_from_dataframe():
     train = pd.DataFrame({"review": DOCS})
-    tok = TextTokenizer().fit(train)
+    tok = TextTokenizer(char_ngrams=None).fit(train)
     np.testing.assert_array_equal(tok.feature_names_in_, ["review"])
     assert tok.feature_names_in_.dtype == object
     assert tok.n_features_in_ == 1
@@ -367,14 +375,18 @@ def test_feature_names_in_from_dataframe():
     with pytest.raises(ValueError, match=r"fitted on column 'review'.*column 'title'"):
         tok.transform(pd.DataFrame({"title": ["a cat"]}))
     # Series / lists carry no feature names
-    assert not hasattr(TextTokenizer().fit(pd.Series(DOCS, name="review")), "feature_names_in_")
-    assert not hasattr(TextTokenizer().fit(DOCS), "feature_names_in_")
+    assert not hasattr(
+        TextTokenizer(char_ngrams=None).fit(pd.Series(DOCS, name="review")), "feature_names_in_"
+    )
+    assert not hasattr(TextTokenizer(char_ngrams=None).fit(DOCS), "feature_names_in_")
     # non-string column names are not feature names
-    assert not hasattr(TextTokenizer().fit(pd.DataFrame({0: DOCS})), "feature_names_in_")
+    assert not hasattr(
+        TextTokenizer(char_ngrams=None).fit(pd.DataFrame({0: DOCS})), "feature_names_in_"
+    )
 
 
 def test_get_feature_names_out():
-    tok = TextTokenizer(sequence_length=3).fit(pd.DataFrame({"review": DOCS}))
+    tok = TextTokenizer(char_ngrams=None, sequence_length=3).fit(pd.DataFrame({"review": DOCS}))
     names = tok.get_feature_names_out()
     assert isinstance(names, np.ndarray)
     assert names.dtype == object
@@ -387,7 +399,7 @@ def test_get_feature_names_out():
 
 
 def test_set_output_pandas():
-    tok = TextTokenizer(sequence_length=2).set_output(transform="pandas")
+    tok = TextTokenizer(char_ngrams=None, sequence_length=2).set_output(transform="pandas")
     X = pd.DataFrame({"review": ["cat dog", "dog"]}, index=["a", "b"])
     out = tok.fit(X).transform(X)
     assert isinstance(out, pd.DataFrame)
@@ -397,14 +409,14 @@ def test_set_output_pandas():
 
 
 def test_get_block_info():
-    tok = TextTokenizer(max_tokens=6, sequence_length=12).fit(DOCS)
+    tok = TextTokenizer(char_ngrams=None, max_tokens=6, sequence_length=12).fit(DOCS)
     assert tok.get_block_info() == {"kind": "text", "vocabulary_size": 6, "sequence_length": 12}
-    tok = TextTokenizer(sequence_length=3).fit(["a b"])
+    tok = TextTokenizer(char_ngrams=None, sequence_length=3).fit(["a b"])
     assert tok.get_block_info() == {"kind": "text", "vocabulary_size": 4, "sequence_length": 3}
 
 
 def test_sklearn_tags():
-    tags = TextTokenizer().__sklearn_tags__()
+    tags = TextTokenizer(char_ngrams=None).__sklearn_tags__()
     assert tags.input_tags.string is True
     assert tags.input_tags.one_d_array is True
     assert tags.input_tags.two_d_array is False
@@ -457,7 +469,30 @@ def test_char_ngrams_follow_the_words_with_boundary_marks():
     assert (long == tok.vocabulary_["card"]).all()
 
 
-@pytest.mark.parametrize("bad", [(0, 2), (3, 2), (2,), "2-4", (2.0, 3)])
+@pytest.mark.parametrize("bad", [(0, 2), (3, 2), (2,), "2-4", "Auto", (2.0, 3)])
 def test_char_ngrams_must_be_a_pair_of_lengths(bad):
-    with pytest.raises(ValueError, match="char_ngrams must be None or a pair"):
+    with pytest.raises(ValueError, match="char_ngrams must be 'auto', None or a pair"):
         TextTokenizer(char_ngrams=bad).fit(["a b"])
+
+
+def test_auto_char_ngrams_are_for_short_documents_only():
+    from skmm.preprocessing._text import SHORT_TEXT_WORDS
+
+    short = ["audio card", "cd rom drive", None, "", "x"]  # missing documents do not count
+    tok = TextTokenizer().fit(short)
+    assert tok.char_ngrams_ == (2, 4)
+    assert "#<au" in tok.vocabulary_ and "#rom>" in tok.vocabulary_
+    # transform writes the same subwords as fit learned
+    ids = tok.transform(["audio card"])[0]
+    assert tok.vocabulary_["#<au"] in ids
+    np.testing.assert_array_equal(tok.fit_transform(short), tok.transform(short))
+
+    at_limit = [" ".join(["w"] * SHORT_TEXT_WORDS)] * 3
+    assert TextTokenizer().fit(at_limit).char_ngrams_ == (2, 4)
+    longer = [" ".join(["w"] * (SHORT_TEXT_WORDS + 1))] * 2 + ["w"]  # median above the limit
+    long_tok = TextTokenizer().fit(longer)
+    assert long_tok.char_ngrams_ is None
+    assert not any(token.startswith("#") for token in long_tok.vocabulary_)
+    # explicit choices are kept as given
+    assert TextTokenizer(char_ngrams=None).fit(short).char_ngrams_ is None
+    assert TextTokenizer(char_ngrams=[3, 3]).fit(longer).char_ngrams_ == (3, 3)
