@@ -167,6 +167,22 @@ class MultimodalBlocks(Mapping):
             inputs[name + PRESENCE_SUFFIX] = mask.astype(np.float32).reshape(-1, 1)
         return inputs
 
+    def __array__(self, dtype=None, copy=None):
+        """Refuse to become one array: blocks of several kinds have no common shape.
+
+        Without this, NumPy would turn the mapping into an array of its block
+        names, and a scikit-learn estimator placed after ``MultimodalInput``
+        would fail far away, on ``could not convert string to float``.
+        """
+        raise TypeError(
+            f"{self!r} is the output of MultimodalInput: named blocks of several "
+            f"kinds ({', '.join(repr(name) for name in self._arrays)}) that feed skmm's "
+            "MultimodalClassifier, MultimodalRegressor or MultimodalClassifierCV, not "
+            "one 2-D array. For another scikit-learn estimator, prepare the columns "
+            "with sklearn.compose.ColumnTransformer instead (or take one block: "
+            "blocks[name])."
+        )
+
     def __repr__(self) -> str:
         parts = ", ".join(
             f"{s.name}: {s.kind} {(self.n_samples, *s.shape)} {s.dtype}"

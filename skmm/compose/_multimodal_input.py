@@ -92,7 +92,7 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
     >>> X = pd.DataFrame({"review": ["good shoes", "bad fit", "good fit"],
     ...                   "price": [10.0, 12.0, 9.0]})
     >>> pre = MultimodalInput([
-    ...     ("text", TextTokenizer(sequence_length=4), "review"),
+    ...     ("text", TextTokenizer(sequence_length=4, char_ngrams=None), "review"),
     ...     ("numbers", StandardScaler(), ["price"]),
     ... ])
     >>> blocks = pre.fit_transform(X)

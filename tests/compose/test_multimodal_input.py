@@ -189,3 +189,27 @@ def test_blocks_container():
         BlockSpec("t", "text", (2,), "int32")
     with pytest.raises(ValueError, match="kind"):
         BlockSpec("t", "video", (2,), "float32")
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    ["LogisticRegression", "RandomForestClassifier", "HistGradientBoostingClassifier"],
+)
+def test_blocks_fed_to_a_plain_estimator_say_what_to_use_instead(estimator):
+    import sklearn.ensemble
+    import sklearn.linear_model
+
+    make = getattr(sklearn.linear_model, estimator, None) or getattr(sklearn.ensemble, estimator)
+    X = pd.DataFrame({"x0": [0.0, 1.0, 2.0, 3.0], "x1": [1.0, 0.0, 1.0, 0.0]})
+    y = [0, 1, 0, 1]
+    pipeline = make_pipeline(MultimodalInput([("tab", StandardScaler(), ["x0", "x1"])]), make())
+    with pytest.raises(TypeError, match="output of MultimodalInput") as info:
+        pipeline.fit(X, y)
+    message = str(info.value)
+    assert "'tab'" in message and "ColumnTransformer" in message
+    assert "MultimodalClassifier" in message
+    blocks = MultimodalInput([("tab", StandardScaler(), ["x0", "x1"])]).fit_transform(X)
+    with pytest.raises(TypeError, match="not one 2-D array"):
+        np.asarray(blocks)
+    # one block is an array as it is
+    assert np.asarray(blocks["tab"]).shape == (4, 2)
