@@ -53,6 +53,11 @@ def _punctuation_table():
     return _PunctuationTable()
 
 
+def _with_char_ngrams(words, sizes):
+    """``words`` followed by the character n-grams of each of them."""
+    return words + [gram for word in words for gram in _char_ngrams(word, sizes)]
+
+
 def _char_ngrams(word, sizes):
     """The ``#``-marked character n-grams of ``<word>`` of the lengths in ``sizes``."""
     marked = f"<{word}>"
@@ -321,7 +326,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             words = pattern.findall(doc) if pattern is not None else doc.split()
             if sizes is None:
                 return words
-            return words + [gram for word in words for gram in _char_ngrams(word, sizes)]
+            return _with_char_ngrams(words, sizes)
 
         return tokenize
 
@@ -456,19 +461,16 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         column = self._validate_documents(X, reset=True)
         if not (isinstance(self.char_ngrams, str) and self.char_ngrams == "auto"):
             self.char_ngrams_ = None if self.char_ngrams is None else tuple(self.char_ngrams)
-            return self._tokenize_all(column, self._make_tokenize(pattern, self.char_ngrams_)), len(
-                column
-            )
+            tokenize = self._make_tokenize(pattern, self.char_ngrams_)
+            return self._tokenize_all(column, tokenize), len(column)
+        # "auto": the words first, then their n-grams if the documents are short
         words = self._tokenize_all(column, self._make_tokenize(pattern, None))
         lengths = [len(tokens) for tokens in words if tokens]
         short = bool(lengths) and float(np.median(lengths)) <= SHORT_TEXT_WORDS
         self.char_ngrams_ = AUTO_CHAR_NGRAMS if short else None
         if short:
             sizes = range(AUTO_CHAR_NGRAMS[0], AUTO_CHAR_NGRAMS[1] + 1)
-            words = [
-                tokens + [gram for word in tokens for gram in _char_ngrams(word, sizes)]
-                for tokens in words
-            ]
+            words = [_with_char_ngrams(tokens, sizes) for tokens in words]
         return words, len(column)
 
     # ------------------------------------------------------------------ #
