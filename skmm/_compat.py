@@ -27,6 +27,7 @@ __all__ = [
     "ScikerasClassifierTagsMixin",
     "ScikerasRegressorTagsMixin",
     "VisualBlock",
+    "build_training_state",
     "keras_default_seed_stream",
     "load_keras_model_bytes",
     "save_keras_model_bytes",
@@ -158,7 +159,7 @@ def keras_default_seed_stream():
         return seed_generator.python_random
 
 
-def build_training_state(model, targets, sample_weight=None):
+def build_training_state(model, targets):
     """Create a compiled model's loss trackers and metric variables before ``fit``.
 
     Without a ``tf.distribute`` strategy, Keras 3 (3.0 to at least 3.15) creates

@@ -94,3 +94,28 @@ def test_partial_fit_is_reproducible(noisy):
         return clf.predict_proba(X)
 
     np.testing.assert_array_equal(run(), run())
+
+
+@pytest.mark.parametrize("metrics", [None, ["accuracy"]])
+def test_a_fit_traces_its_training_step_once(small_data, monkeypatch, metrics):
+    # Keras would create the loss trackers of a several-output network inside the
+    # first traced step, and TensorFlow would then trace the step a second time
+    from keras.src.backend.tensorflow import trainer
+    from sklearn.pipeline import make_pipeline
+
+    from tests.conftest import make_input
+
+    traced = []
+    train_step = trainer.TensorFlowTrainer.train_step
+
+    def counted(self, data):
+        traced.append(1)  # runs while tracing only
+        return train_step(self, data)
+
+    monkeypatch.setattr(trainer.TensorFlowTrainer, "train_step", counted)
+    X, y = small_data
+    clf = MultimodalClassifier(**{**TINY, "epochs": 2, "metrics": metrics})
+    make_pipeline(make_input(), clf).fit(X, y)
+    # the default blend: the prediction, the fused head and one head per block
+    assert len(clf.model_.outputs) == 5
+    assert len(traced) == 1
