@@ -27,6 +27,7 @@ HEADERS = {
     "startup.py": ("statement", "seconds", "time ratio", "peak RSS MiB", "RSS ratio"),
     "scaling.py": ("mode", "rows", "time ratio", "time/row ratio", "peak RSS MiB", "RSS ratio"),
     "polars_input.py": ("pipeline", "input", "best s", "median s", "ratio", "budget"),
+    "small_data_feeding.py": ("rows", "epochs", "method", "best s", "ratio"),
 }
 
 

@@ -49,7 +49,15 @@ from ..network import (
     per_output,
 )
 from ._distribution import check_distribution, distribution_scope, refuse_strategy_instance
-from ._feeding import BlockBatches, has_lazy_block, repeat_targets, subset_inputs
+from ._feeding import (
+    SMALL_DATA_BYTES,
+    BlockBatches,
+    data_bytes,
+    has_lazy_block,
+    in_memory_batches,
+    repeat_targets,
+    subset_inputs,
+)
 from ._inputs import TABULAR_BLOCK, KerasInputs, blocks_from_mapping, check_blocks, is_mapping
 from ._layer_seeds import private_layer_seeds
 from ._seeding import MAX_SEED, seed_from_random_state, seeded
@@ -556,7 +564,37 @@ class MultimodalEstimatorMixin:
         build_training_state(self.model_, targets)
         try:
             if has_lazy_block(X):
-                self._fit_batches(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
+                if self.validation_split:
+                    raise ValueError(
+                        "validation_split cannot split lazy blocks; use early_stopping, which "
+                        "holds out validation_fraction of the rows."
+                    )
+                batches = BlockBatches(
+                    X,
+                    y,
+                    sample_weight,
+                    batch_size=self.batch_size,
+                    shuffle=self.shuffle,
+                    seed=np.random.randint(MAX_SEED),
+                    n_targets=len(self.model_.outputs),
+                )
+                self._fit_batches(batches, warm_start, epochs, initial_epoch, **kwargs)
+            elif self._feeds_small_data(X, y, sample_weight):
+                batches = in_memory_batches(
+                    X,
+                    y,
+                    sample_weight,
+                    batch_size=self.batch_size,
+                    shuffle=self.shuffle,
+                    seed=np.random.randint(MAX_SEED),
+                    n_targets=len(self.model_.outputs),
+                )
+                if self.distribution is None:
+                    # Under a strategy Keras draws a batch before training to build the
+                    # network, which starts a pass and so a new row order. Starting one
+                    # here too keeps a fit's row orders the same with and without one.
+                    iter(batches)
+                self._fit_batches(batches, warm_start, epochs, initial_epoch, **kwargs)
             else:
                 super()._fit_keras_model(
                     X, targets, sample_weight, warm_start, epochs, initial_epoch, **kwargs
@@ -669,43 +707,44 @@ class MultimodalEstimatorMixin:
         """Labels to stratify the early-stopping split by (None: no stratification)."""
         return None
 
+    def _feeds_small_data(self, X, y, sample_weight):
+        """Whether in-memory data goes to Keras through :func:`in_memory_batches`: small
+        enough, with no rows for Keras' own ``validation_split``."""
+        return not self.validation_split and data_bytes(X, y, sample_weight) <= SMALL_DATA_BYTES
+
     def _keras_data(self, X, y, sample_weight):
-        """Validation data as Keras takes it: a tuple, or batches when a block is lazy."""
+        """Validation data as Keras takes it: batches (lazy or small blocks) or a tuple."""
         n_targets = len(self.model_.outputs)
         if has_lazy_block(X):
             return BlockBatches(
                 X, y, sample_weight, batch_size=self.batch_size, n_targets=n_targets
             )
+        if self._feeds_small_data(X, y, sample_weight):
+            return in_memory_batches(
+                X, y, sample_weight, batch_size=self.batch_size, n_targets=n_targets
+            )
         return (X, repeat_targets(y, n_targets), sample_weight)
 
-    def _fit_batches(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        """Train on lazy blocks, decoded batch by batch in background threads."""
-        if self.validation_split:
-            raise ValueError(
-                "validation_split cannot split lazy blocks; use early_stopping, which holds "
-                "out validation_fraction of the rows."
-            )
-        batches = BlockBatches(
-            X,
-            y,
-            sample_weight,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            seed=np.random.randint(MAX_SEED),
-            n_targets=len(self.model_.outputs),
-        )
+    def _fit_batches(self, batches, warm_start, epochs, initial_epoch, **kwargs):
+        """Train on ``batches`` (:class:`BlockBatches` or a ``tf.data.Dataset``), which
+        hold the targets and weights and shuffle the rows themselves."""
+        routed = {
+            key[len("fit__") :]: value
+            for key, value in self.get_params().items()
+            if key.startswith("fit__") and key[len("fit__") :] not in _HELD_BY_BATCHES
+        }
+        routed.update(kwargs)
         history = self.model_.fit(
             batches,
             epochs=initial_epoch + epochs,
             initial_epoch=initial_epoch,
-            verbose=self.verbose,
             callbacks=self._fit_callbacks,
-            # The rows are shuffled by BlockBatches, seeded. Keras would also shuffle the
-            # order of the batches, from Python's global random state, in its enqueuer
-            # thread, and draw again for the extra pass it makes under a tf.distribute
-            # strategy; shuffle=False keeps the order BlockBatches gives.
+            # The rows are shuffled by the batches, seeded. Keras would also shuffle the
+            # order of a PyDataset's batches, from Python's global random state, in its
+            # enqueuer thread, and draw again for the extra pass it makes under a
+            # tf.distribute strategy; shuffle=False keeps the order the batches give.
             shuffle=False,
-            **kwargs,
+            **{"verbose": self.verbose, **routed},
         )
         if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
             self.history_ = defaultdict(list)
@@ -825,6 +864,25 @@ def _head_label(output_name):
         if output_name.endswith(suffix):
             return output_name[: -len(suffix)]
     return output_name
+
+
+#: ``Model.fit`` arguments that batches carry themselves (rows per batch, row order,
+#: targets and weights), so routed ``fit__`` values of them are taken from the batches.
+_HELD_BY_BATCHES = frozenset(
+    {
+        "batch_size",
+        "shuffle",
+        "sample_weight",
+        "class_weight",
+        "validation_split",
+        "validation_batch_size",
+        "epochs",
+        "initial_epoch",
+        "callbacks",
+        "x",
+        "y",
+    }
+)
 
 
 def _rows_or_none(sample_weight, rows):

@@ -54,13 +54,23 @@ def test_multimodal_auxiliary_tasks_teach_the_encoders_what_the_label_needs():
     )
     train, test = slice(0, 300), slice(300, None)
     # 16x16 synthetic shapes: random flips and shifts blur what tells them apart
-    params = {**TINY, "epochs": 25, "learning_rate": 0.01, "image_augmentation": None}
-    multi = make_pipeline(make_input(), MultimodalClassifier(**params))
-    multi.fit(data.data[train], y[train])
-    accuracy = (multi.predict(data.data[test]) == y[test].to_numpy()).mean(axis=0)
-    single = make_pipeline(make_input(), MultimodalClassifier(**params))
-    single.fit(data.data[train], y["label"][train])
-    label_only = single.score(data.data[test], y["label"][test])
+    # On 300 rows one seed's figures swing by 0.2: the assertions are on three seeds' mean.
+    accuracies, label_only = [], []
+    for seed in (0, 1, 2):
+        params = {
+            **TINY,
+            "epochs": 25,
+            "learning_rate": 0.01,
+            "image_augmentation": None,
+            "random_state": seed,
+        }
+        multi = make_pipeline(make_input(), MultimodalClassifier(**params))
+        multi.fit(data.data[train], y[train])
+        accuracies.append((multi.predict(data.data[test]) == y[test].to_numpy()).mean(axis=0))
+        single = make_pipeline(make_input(), MultimodalClassifier(**params))
+        single.fit(data.data[train], y["label"][train])
+        label_only.append(single.score(data.data[test], y["label"][test]))
+    accuracy, label_only = np.mean(accuracies, axis=0), np.mean(label_only)
     # chance is about 1/3 for every task; one modality alone gives at most 0.6 on the label
     assert accuracy[1] > 0.6 and accuracy[2] > 0.75, accuracy
     assert accuracy[0] > label_only + 0.08, (accuracy, label_only)
