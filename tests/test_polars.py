@@ -29,7 +29,8 @@ from tests.conftest import TINY
 
 pl = pytest.importorskip("polars")
 
-FIT = {**TINY, "epochs": 1, "batch_size": 16, "text_encoder": "cnn"}
+#: the fused head alone (no balancing heads): what is tested is the input, not the network
+FIT = {**TINY, "epochs": 1, "batch_size": 16, "text_encoder": "cnn", "balance": None}
 N_ROWS = 48
 NO_FEATURE_NAMES = "X does not have valid feature names"
 

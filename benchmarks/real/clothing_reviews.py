@@ -38,7 +38,8 @@ Protocol (no test row is used to choose anything):
 ``--defaults`` runs task 1 with every estimator parameter at skmm's defaults
 (only ``random_state`` set; the same blocks, with ``TextTokenizer()`` at its
 defaults): text only, tabular only, fused by default (``balance="blend"``),
-fused with each other ``balance`` option, and the TF-IDF + LR baseline (C
+fused with each other ``balance`` option, fused without modality dropout
+(``modality_dropout=0``), and the TF-IDF + LR baseline (C
 chosen on val) in the same run. The accuracy on test is also given, next to
 the majority class and the one-line rule ``Rating >= 4``.
 
@@ -435,6 +436,7 @@ def defaults_main(data_dir, smoke=False):
         ("skmm fused, balance='auxiliary'", text + tabular, dict(balance="auxiliary")),
         ("skmm fused, balance='modulate'", text + tabular, dict(balance="modulate")),
         ("skmm fused, balance=None", text + tabular, dict(balance=None)),
+        ("skmm fused, modality_dropout=0", text + tabular, dict(modality_dropout=0.0)),
     ]:
         t0 = time.perf_counter()
         model = make_pipeline(

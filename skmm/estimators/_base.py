@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 from collections import defaultdict
 from contextlib import contextmanager
 
@@ -69,6 +70,8 @@ size_tensorflow_threads()
 #: fewer (under 100 training rows at the default validation_fraction=0.1), training
 #: stops on the training loss instead.
 MIN_VALIDATION_ROWS = 10
+#: The rate of ``modality_dropout="auto"`` for a network of two blocks or more.
+AUTO_MODALITY_DROPOUT = 0.2
 
 #: Parameters shared by every multimodal estimator (documented on each class).
 NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
@@ -91,10 +94,13 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
         Hidden layer widths of the head on the fused features.
     dropout : float, default=0.2
         Dropout rate after each hidden layer of the head.
-    modality_dropout : float, default=0.0
+    modality_dropout : float or "auto", default="auto"
         During training, probability of treating a text, image or audio
         block as missing for a row (its features zeroed, its presence input
-        0), so the network learns to predict when a modality is absent.
+        0), so the network learns to predict when a modality is absent and
+        each modality learns to carry the target by itself. ``"auto"`` is
+        0.2 for a network of two blocks or more (one of them text, image or
+        audio) and 0 for a single block, which has nothing to fall back on.
     fusion : {"concat", "gated", "attention", "late"}, default="concat"
         How block features are fused: concatenation; learned per-modality
         sigmoid gates on projected features, summed; multi-head attention over
@@ -281,9 +287,14 @@ class MultimodalEstimatorMixin:
             )
         if not (isinstance(self.l2, int | float) and self.l2 >= 0):
             raise ValueError(f"l2 must be a float >= 0; got {self.l2!r}.")
-        for name in ("dropout", "modality_dropout"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} must be in [0, 1); got {getattr(self, name)!r}.")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1); got {self.dropout!r}.")
+        if self.modality_dropout != "auto" and not (
+            isinstance(self.modality_dropout, numbers.Real) and 0 <= self.modality_dropout < 1
+        ):
+            raise ValueError(
+                f"modality_dropout must be 'auto' or in [0, 1); got {self.modality_dropout!r}."
+            )
         if not 0 < self.validation_fraction < 1:
             raise ValueError(
                 f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}."
@@ -403,6 +414,14 @@ class MultimodalEstimatorMixin:
         except (ValueError, TypeError) as exc:
             raise InvalidParameterError(str(exc)) from exc
 
+    def _modality_dropout_rate(self):
+        """The rate of ``modality_dropout``, ``"auto"`` resolved for these blocks."""
+        if self.modality_dropout != "auto":
+            return self.modality_dropout
+        specs = list(self.block_specs_.values())
+        fused = len(specs) >= 2 and any(spec.presence for spec in specs)
+        return AUTO_MODALITY_DROPOUT if fused else 0.0
+
     def _build_and_compile(self, *, n_outputs, output_activation, default_loss, task_units):
         model = build_fused_network(
             list(self.block_specs_.values()),
@@ -417,7 +436,7 @@ class MultimodalEstimatorMixin:
             tabular_units=tuple(self.tabular_units),
             hidden_units=tuple(self.hidden_units),
             dropout=self.dropout,
-            modality_dropout=self.modality_dropout,
+            modality_dropout=self._modality_dropout_rate(),
             fusion=self.fusion,
             fusion_units=self.fusion_units,
             fusion_heads=self.fusion_heads,

@@ -146,7 +146,7 @@ class MultimodalClassifierCV(MultimodalClassifier):
         tabular_units=(64,),
         hidden_units=(64,),
         dropout=0.2,
-        modality_dropout=0.0,
+        modality_dropout="auto",
         fusion="concat",
         fusion_units=64,
         fusion_heads=2,

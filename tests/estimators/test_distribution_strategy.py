@@ -68,10 +68,11 @@ def blocks(lazy):
 
 arrays, lazy = blocks(False), blocks(True)
 assert not is_lazy(arrays["image"]) and is_lazy(lazy["image"])
-# dropout 0 and no image augmentation: each replica draws its own dropout masks and
-# transformations, which a single device does not
+# no dropout, modality dropout or image augmentation: each replica draws its own masks
+# and transformations, which a single device does not
 params = dict(embedding_dim=8, text_units=8, text_encoder="cnn", image_filters=(8, 16),
-              tabular_units=(8,), hidden_units=(16,), dropout=0.0, image_augmentation=None,
+              tabular_units=(8,), hidden_units=(16,), dropout=0.0, modality_dropout=0.0,
+              image_augmentation=None,
               epochs=1, batch_size=16,
               random_state=0, metrics=[replicas_in_sync, rows_per_replica])
 
