@@ -24,6 +24,7 @@ from sklearn.pipeline import make_pipeline
 
 from skmm import MultimodalClassifier
 from skmm.datasets import make_multimodal_classification
+from tests._scripts import RetraceWarnings
 from tests.conftest import TINY, make_input
 
 
@@ -140,19 +141,9 @@ def test_sample_weight_routed_through_pipeline_and_search(data):
     assert p_weighted > p_plain + 0.05
 
 
-class _RetraceWarnings(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def emit(self, record):
-        if "retracing" in record.getMessage():
-            self.count += 1
-
-
 def test_no_retracing_in_a_grid_search(data):
     X, y = data
-    handler = _RetraceWarnings()
+    handler = RetraceWarnings()
     logger = logging.getLogger("tensorflow")
     logger.addHandler(handler)
     try:
