@@ -15,9 +15,14 @@ standard error, data and reports to standard output.
 Run:  python examples/command_line.py                  (about a minute on 2 CPU cores)
       python examples/command_line.py --smoke          (under a minute; a check that it runs)
       python examples/command_line.py --out-dir demo   (keep the files in ./demo)
+      python examples/command_line.py --in-process     (the same commands through
+                                                        skmm.cli.main in this Python,
+                                                        without a new one per command)
 """
 
 import argparse
+import contextlib
+import io
 import os
 import shlex
 import subprocess
@@ -48,19 +53,36 @@ def write_data(directory, n_samples, image_size):
     return n_train, n_samples - n_train
 
 
+#: ``--in-process``: run each command through ``skmm.cli.main`` in this Python.
+IN_PROCESS = False
+
+
+def run_command(args, cwd):
+    """``skmm ARGS`` in ``cwd``: (exit code, standard output, standard error)."""
+    if not IN_PROCESS:
+        result = subprocess.run(
+            [sys.executable, "-m", "skmm", *args], cwd=cwd, capture_output=True, text=True
+        )
+        return result.returncode, result.stdout, result.stderr
+    from skmm.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
 def skmm(*args, cwd):
     """Run ``skmm ARGS`` in ``cwd`` as a shell would, show it and what it printed."""
     print(f"\n$ skmm {shlex.join(args)}")
-    result = subprocess.run(
-        [sys.executable, "-m", "skmm", *args], cwd=cwd, capture_output=True, text=True
-    )
-    for line in result.stderr.splitlines():
+    code, stdout, stderr = run_command(args, cwd)
+    for line in stderr.splitlines():
         print(f"  [stderr] {line}")
-    if result.stdout:
-        print(result.stdout.rstrip("\n"))
-    if result.returncode != 0:
-        raise SystemExit(f"skmm {args[0]} exited with code {result.returncode}")
-    return result.stdout
+    if stdout:
+        print(stdout.rstrip("\n"))
+    if code != 0:
+        raise SystemExit(f"skmm {args[0]} exited with code {code}")
+    return stdout
 
 
 def main(out_dir, smoke=False):
@@ -97,7 +119,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny and fast: a check that it runs")
     parser.add_argument("--out-dir", help="folder for the data and the model (default: a temp dir)")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the commands through skmm.cli.main here instead of a new Python each",
+    )
     options = parser.parse_args()
+    IN_PROCESS = options.in_process
     if options.out_dir:
         os.makedirs(options.out_dir, exist_ok=True)
         main(os.path.abspath(options.out_dir), smoke=options.smoke)

@@ -26,6 +26,9 @@ EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.py") if not p.name
 SHARED_DATA = ROOT.parent / "shared" / "data"
 #: Examples that read the shared data beside the project, and the folder they need.
 NEEDS_SHARED_DATA = {"spoken_digits.py": "spoken_digits/recordings"}
+#: Extra arguments of an example in the test, beyond ``--smoke``: the command line's
+#: own entry point is tested in a subprocess in tests/cli/test_entry_point.py.
+EXTRA_ARGS = {"command_line.py": ["--in-process"]}
 #: What each example must print in smoke mode, beyond running without error.
 EXPECTED_OUTPUT = {
     "quickstart.py": ("text only", "image only", "fused", "best l2"),
@@ -54,7 +57,7 @@ OWN_PROCESS = {"scaling_out.py"}
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_example_runs_in_smoke_mode(name, monkeypatch, capsys):
-    path, args = ROOT / "examples" / name, ["--smoke"]
+    path, args = ROOT / "examples" / name, ["--smoke", *EXTRA_ARGS.get(name, [])]
     if name in NEEDS_SHARED_DATA:
         if not (SHARED_DATA / NEEDS_SHARED_DATA[name]).is_dir():
             pytest.skip(reason=f"shared data ({NEEDS_SHARED_DATA[name]}) is not beside the project")

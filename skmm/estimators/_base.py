@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
 from .._compat import (
     InvalidParameterError,
     build_training_state,
+    fuse_adam_update_step,
     load_keras_model_bytes,
     save_keras_model_bytes,
 )
@@ -453,6 +454,8 @@ class MultimodalEstimatorMixin:
         # An optimizer instance, or a routed optimizer__learning_rate, keeps its own rate.
         if isinstance(self.optimizer, str | type) and "optimizer__learning_rate" not in vars(self):
             compile_kwargs["optimizer"].learning_rate = self.learning_rate
+        if isinstance(self.optimizer, str | type):  # an optimizer made here, not the user's
+            compile_kwargs["optimizer"] = fuse_adam_update_step(compile_kwargs["optimizer"])
         if self.loss is None:
             compile_kwargs["loss"] = default_loss
         if len(model.outputs) > 1:  # balanced heads: each trained output gets the loss

@@ -81,18 +81,25 @@ def test_every_balance_option_trains_with_missing_cells_tasks_and_regression():
     X, y = keyword_and_weak_number(n=160)
     X.loc[[1, 2], "text"] = None
     tasks = pd.DataFrame({"label": y, "sign": (X["number"] > 0.5).astype(int)})
+    # each option under both fusions that lay their heads out differently: concat's
+    # [prediction, (fused head,) text head, number head], late's prediction and the
+    # blocks' own heads; the blend, which alone adds the fused head, under both
+    for balance, fusion in [
+        ("blend", "concat"),
+        ("blend", "late"),
+        ("auxiliary", "concat"),
+        ("modulate", "late"),
+        (None, "concat"),
+    ]:
+        clf = make_pipeline(
+            fused_input(),
+            MultimodalClassifier(balance=balance, fusion=fusion, epochs=3, random_state=0),
+        ).fit(X, tasks)
+        assert clf.predict(X).shape == (160, 2)
+        outputs = clf[-1].model_.outputs
+        expected = 3 + (balance == "blend" and fusion == "concat")
+        assert len(outputs) == (1 if balance is None else expected)
     for balance in ("blend", "auxiliary", "modulate", None):
-        for fusion in ("concat", "late"):
-            clf = make_pipeline(
-                fused_input(),
-                MultimodalClassifier(balance=balance, fusion=fusion, epochs=3, random_state=0),
-            ).fit(X, tasks)
-            assert clf.predict(X).shape == (160, 2)
-            outputs = clf[-1].model_.outputs
-            # concat: [prediction, (fused head,) text head, number head]; late: the
-            # prediction and the blocks' own heads
-            expected = 3 + (balance == "blend" and fusion == "concat")
-            assert len(outputs) == (1 if balance is None else expected)
         reg = make_pipeline(
             fused_input(), MultimodalRegressor(balance=balance, epochs=3, random_state=0)
         ).fit(X, y.astype(float))
