@@ -169,7 +169,7 @@ def test_polars_input_needs_no_pyarrow():
         "                  'd': pl.Series([[1, 2], None], dtype=pl.List(pl.Int16)),\n"
         "                  'e': pl.Series(['u', None], dtype=pl.Categorical)})\n"
         "assert as_pandas(X, 'test').shape == (2, 5)\n"
-        "blocks = skmm.MultimodalInput([('t', skmm.TextTokenizer(), 'a'),\n"
+        "blocks = skmm.MultimodalInput([('t', skmm.TextTokenizer(sequence_length=64), 'a'),\n"
         "                               ('n', 'passthrough', ['b'])]).fit_transform(X)\n"
         "assert blocks['t'].shape == (2, 64) and blocks['n'].shape == (2, 1)\n"
     )

@@ -195,7 +195,7 @@ def _add_model_options(parser):
         "--sequence-length",
         type=_positive_int,
         metavar="N",
-        help="tokens kept per text (default 64)",
+        help="tokens kept per text (default: fitted to 95 %% of the training texts, 8 to 256)",
     )
     prep.add_argument(
         "--max-tokens",

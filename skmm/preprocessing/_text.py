@@ -31,6 +31,13 @@ _SIDES = ("pre", "post")
 SHORT_TEXT_WORDS = 5
 AUTO_CHAR_NGRAMS = (2, 4)
 
+#: ``sequence_length="auto"``: the length holds this share of the training documents
+#: (missing ones left out) whole, rounded up to a multiple of ``AUTO_LENGTH_STEP`` and
+#: kept within ``AUTO_LENGTH_BOUNDS``.
+AUTO_LENGTH_COVERAGE = 0.95
+AUTO_LENGTH_STEP = 8
+AUTO_LENGTH_BOUNDS = (8, 256)
+
 
 class _PunctuationTable(dict):
     """Table for :meth:`str.translate` deleting every Unicode punctuation character.
@@ -90,7 +97,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
     the ids ``2, 3, ...`` in that order.
 
     ``transform`` writes the ids of each document's tokens into a row of
-    ``sequence_length`` int32 values, cutting long documents and padding short
+    ``sequence_length_`` int32 values, cutting long documents and padding short
     ones with ``0``. The result feeds an embedding layer with
     ``vocabulary_size_`` rows.
 
@@ -107,8 +114,15 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         documents are left out of the vocabulary (they become
         out-of-vocabulary). Must be at least 1.
 
-    sequence_length : int, default=64
-        Number of ids in each output row. Must be at least 1.
+    sequence_length : "auto" or int, default="auto"
+        Number of ids in each output row. An int (at least 1) is used as it
+        is. ``"auto"`` decides at ``fit`` from the training documents (their
+        tokens, character n-grams included; missing documents left out): the
+        smallest multiple of ``AUTO_LENGTH_STEP = 8`` that holds
+        ``AUTO_LENGTH_COVERAGE = 95 %`` of them whole, kept between 8 and 256
+        (``AUTO_LENGTH_BOUNDS``), so that short titles are not padded to
+        hundreds of ids and reviews are not cut after their first sentences;
+        ``sequence_length_`` says what was chosen.
 
     lowercase : bool, default=True
         Lower-case each document before splitting it.
@@ -130,7 +144,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
 
     truncating : {"post", "pre"}, default="post"
         Side from which tokens are dropped when a document has more than
-        ``sequence_length`` tokens: ``"post"`` keeps the first tokens,
+        ``sequence_length_`` tokens: ``"post"`` keeps the first tokens,
         ``"pre"`` keeps the last ones.
 
     char_ngrams : "auto", tuple of (int, int) or None, default="auto"
@@ -162,6 +176,10 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
     char_ngrams_ : tuple of (int, int) or None
         The character n-gram sizes used: ``char_ngrams`` itself, or what
         ``"auto"`` chose.
+
+    sequence_length_ : int
+        The number of ids in each output row: ``sequence_length`` itself, or
+        what ``"auto"`` chose.
 
     n_features_in_ : int
         Always 1: the tokenizer reads one text column.
@@ -223,6 +241,13 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
     ['#ard', '#ard>', '#card', '#rd', '#rd>']
     >>> TextTokenizer().fit(["a review of ten words, long enough to be prose"]).char_ngrams_ is None
     True
+
+    and the row length fits the training documents (``"auto"``):
+
+    >>> names.sequence_length_
+    32
+    >>> TextTokenizer(sequence_length=10).fit(["audio card"]).sequence_length_
+    10
     """
 
     def __init__(
@@ -230,7 +255,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         *,
         max_tokens=20000,
         min_frequency=1,
-        sequence_length=64,
+        sequence_length="auto",
         lowercase=True,
         strip_punctuation=True,
         split=None,
@@ -264,9 +289,13 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"{name}: min_frequency must be an int >= 1; got {self.min_frequency!r}."
             )
-        if not (is_int(self.sequence_length) and self.sequence_length >= 1):
+        if not (
+            (isinstance(self.sequence_length, str) and self.sequence_length == "auto")
+            or (is_int(self.sequence_length) and self.sequence_length >= 1)
+        ):
             raise ValueError(
-                f"{name}: sequence_length must be an int >= 1; got {self.sequence_length!r}."
+                f"{name}: sequence_length must be 'auto' or an int >= 1; got "
+                f"{self.sequence_length!r}."
             )
         if self.char_ngrams is not None and not (
             isinstance(self.char_ngrams, str) and self.char_ngrams == "auto"
@@ -412,7 +441,20 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             )
         self.vocabulary_ = {token: i for i, (token, _) in enumerate(kept, start=_N_RESERVED)}
         self.vocabulary_size_ = len(self.vocabulary_) + _N_RESERVED
+        self.sequence_length_ = self._choose_sequence_length(tokenized)
         return self
+
+    def _choose_sequence_length(self, tokenized):
+        """``sequence_length`` itself, or the length ``"auto"`` picks for ``tokenized``."""
+        if not isinstance(self.sequence_length, str):
+            return int(self.sequence_length)
+        low, high = AUTO_LENGTH_BOUNDS
+        lengths = np.sort([len(tokens) for tokens in tokenized if tokens])
+        if not len(lengths):
+            return low
+        covered = int(lengths[int(np.ceil(AUTO_LENGTH_COVERAGE * len(lengths))) - 1])
+        rounded = -(-covered // AUTO_LENGTH_STEP) * AUTO_LENGTH_STEP
+        return int(min(max(rounded, low), high))
 
     def fit(self, X, y=None):
         """Learn the vocabulary of the documents in ``X``.
@@ -448,7 +490,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_ids : ndarray of shape (n_documents, sequence_length), dtype int32
+        X_ids : ndarray of shape (n_documents, sequence_length_), dtype int32
             Token ids, padded with 0.
         """
         tokenized, n_documents = self._tokenize_for_fit(X)
@@ -478,8 +520,8 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ #
 
     def _encode(self, tokenized):
-        """Fill the (n_documents, sequence_length) int32 id matrix."""
-        length = self.sequence_length
+        """Fill the (n_documents, sequence_length_) int32 id matrix."""
+        length = self.sequence_length_
         get = self.vocabulary_.get
         keep_first = self.truncating == "post"
         flat = []
@@ -512,7 +554,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_ids : ndarray of shape (n_documents, sequence_length), dtype int32
+        X_ids : ndarray of shape (n_documents, sequence_length_), dtype int32
             Token ids: ``1`` for an out-of-vocabulary token, ``0`` for padding.
         """
         check_is_fitted(self, "vocabulary_")
@@ -533,7 +575,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str objects
-            ``["token_0", "token_1", ..., f"token_{sequence_length - 1}"]``.
+            ``["token_0", "token_1", ..., f"token_{sequence_length_ - 1}"]``.
         """
         check_is_fitted(self, "vocabulary_")
         if input_features is not None:
@@ -549,7 +591,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
                     f"input_features {list(input_features)!r} is not equal to "
                     f"feature_names_in_ {list(fitted_names)!r}."
                 )
-        return np.asarray([f"token_{i}" for i in range(self.sequence_length)], dtype=object)
+        return np.asarray([f"token_{i}" for i in range(self.sequence_length_)], dtype=object)
 
     def get_block_info(self):
         """Describe the encoded block for building the network input.
@@ -558,13 +600,13 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         -------
         info : dict
             ``{"kind": "text", "vocabulary_size": vocabulary_size_,
-            "sequence_length": sequence_length}``.
+            "sequence_length": sequence_length_}``.
         """
         check_is_fitted(self, "vocabulary_")
         return {
             "kind": "text",
             "vocabulary_size": self.vocabulary_size_,
-            "sequence_length": self.sequence_length,
+            "sequence_length": self.sequence_length_,
         }
 
     def __sklearn_tags__(self):

@@ -255,8 +255,9 @@ def test_unsupported_container_is_refused():
         ({"max_tokens": True}, "max_tokens must be None or an int >= 3"),
         ({"min_frequency": 0}, "min_frequency must be an int >= 1"),
         ({"min_frequency": 0.5}, "min_frequency must be an int >= 1"),
-        ({"sequence_length": 0}, "sequence_length must be an int >= 1"),
-        ({"sequence_length": None}, "sequence_length must be an int >= 1"),
+        ({"sequence_length": 0}, "sequence_length must be 'auto' or an int >= 1"),
+        ({"sequence_length": None}, "sequence_length must be 'auto' or an int >= 1"),
+        ({"sequence_length": "longest"}, "sequence_length must be 'auto' or an int >= 1"),
         ({"lowercase": "yes"}, "lowercase must be True or False"),
         ({"strip_punctuation": 1}, "strip_punctuation must be True or False"),
         ({"padding": "left"}, "padding must be 'pre' or 'post'"),
@@ -327,7 +328,7 @@ def test_clone_get_params_set_params_round_trip():
     assert TextTokenizer().get_params() == {
         "max_tokens": 20000,
         "min_frequency": 1,
-        "sequence_length": 64,
+        "sequence_length": "auto",
         "lowercase": True,
         "strip_punctuation": True,
         "split": None,
@@ -496,3 +497,50 @@ def test_auto_char_ngrams_are_for_short_documents_only():
     # explicit choices are kept as given
     assert TextTokenizer(char_ngrams=None).fit(short).char_ngrams_ is None
     assert TextTokenizer(char_ngrams=[3, 3]).fit(longer).char_ngrams_ == (3, 3)
+
+
+def _words(n, prefix="w"):
+    return " ".join(f"{prefix}{i}" for i in range(n))
+
+
+def test_auto_sequence_length_holds_95_percent_of_the_documents_whole():
+    # 19 documents of 10 words and one of 100: 95 % hold 10 tokens -> 16 (a multiple of 8)
+    docs = [_words(10)] * 19 + [_words(100)] + [None, ""]
+    tok = TextTokenizer(char_ngrams=None).fit(docs)
+    assert tok.sequence_length_ == 16
+    ids = tok.transform(docs)
+    assert ids.shape == (22, 16)
+    assert (ids[:19, :10] > 1).all() and (ids[:19, 10:] == 0).all()
+    assert (ids[19] > 1).all()  # the long one is cut to 16
+    assert (ids[20:] == 0).all()  # missing documents are padding
+    assert tok.get_block_info()["sequence_length"] == 16
+    assert list(tok.get_feature_names_out()) == [f"token_{i}" for i in range(16)]
+    # one more long document moves the 95th percentile: 18 of 20 short, 2 long
+    tok = TextTokenizer(char_ngrams=None).fit([_words(10)] * 18 + [_words(100)] * 2)
+    assert tok.sequence_length_ == 104
+
+
+@pytest.mark.parametrize(
+    "docs, expected",
+    [
+        (["one"] * 5, 8),  # the lower bound
+        ([_words(1000)] * 3, 256),  # the upper bound
+        ([_words(17)], 24),
+    ],
+)
+def test_auto_sequence_length_bounds(docs, expected):
+    assert TextTokenizer(char_ngrams=None).fit(docs).sequence_length_ == expected
+
+
+def test_auto_sequence_length_counts_character_ngrams_and_keeps_ints():
+    names = ["audio card", "cd rom", "sound card"]
+    tok = TextTokenizer().fit(names)
+    assert tok.char_ngrams_ == (2, 4)
+    longest = max(len(tok._make_tokenize(None, (2, 4))(name)) for name in names)
+    assert tok.sequence_length_ == -(-longest // 8) * 8
+    assert tok.transform(names).shape == (3, tok.sequence_length_)
+    assert TextTokenizer(sequence_length=np.int64(5)).fit(names).sequence_length_ == 5
+    assert TextTokenizer(sequence_length=300).fit(names).sequence_length_ == 300
+    # refitting on other documents decides again
+    tok.set_params(char_ngrams=None).fit([_words(30)])
+    assert tok.sequence_length_ == 32
