@@ -1,4 +1,5 @@
-"""The real-data benchmarks run: each in its ``--smoke`` mode, in a subprocess.
+"""The real-data benchmarks run: each in its ``--smoke`` mode, in this process (as
+``python script.py --smoke`` would: see tests/_scripts.py).
 
 They need the shared data folder beside the project (``../shared/data``);
 without it (a fresh clone) the tests are skipped. The clothing reviews come
@@ -9,39 +10,35 @@ figures mean nothing, only that the script runs and prints its tables.
 
 import importlib.util
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests._scripts import run_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 REAL = ROOT / "benchmarks" / "real"
 
 
-def run_smoke(script, needed):
+def run_smoke(script, needed, monkeypatch, capsys):
     for folder in needed:
         if not (SHARED_DATA / folder).exists():
             pytest.skip(reason=f"shared data ({folder}) is not present beside the project")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    out = subprocess.run(
-        [sys.executable, str(REAL / script), "--smoke", "--data-dir", str(SHARED_DATA)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
+    stdout, _ = run_in_process(
+        REAL / script, ["--smoke", "--data-dir", str(SHARED_DATA)], monkeypatch, capsys
     )
-    assert out.returncode == 0, out.stderr[-3000:]
     for word in ("Python", "skmm", "scikit-learn", "TensorFlow", "Keras", "os.cpu_count()"):
-        assert word in out.stdout
-    return out.stdout
+        assert word in stdout
+    return stdout
 
 
-def test_clothing_reviews_smoke():
+def test_clothing_reviews_smoke(monkeypatch, capsys):
     if importlib.util.find_spec("pyarrow") is None:
         pytest.skip(reason="pyarrow (to read the parquet file) is not installed")
-    stdout = run_smoke("clothing_reviews.py", ["clothing_reviews/reviews.parquet"])
+    stdout = run_smoke(
+        "clothing_reviews.py", ["clothing_reviews/reviews.parquet"], monkeypatch, capsys
+    )
     for label in (
         "TF-IDF + one-hot + LR (this run)",
         "skmm text only",
@@ -54,29 +51,26 @@ def test_clothing_reviews_smoke():
         assert label in stdout
 
 
-def test_audio_visual_digits_smoke():
+def test_audio_visual_digits_smoke(monkeypatch, capsys):
     pytest.importorskip("soundfile", reason="the audio extra (soundfile) is not installed")
     stdout = run_smoke(
-        "audio_visual_digits.py", ["spoken_digits/recordings", "mnist_5k/mnist_5k.csv.gz"]
+        "audio_visual_digits.py",
+        ["spoken_digits/recordings", "mnist_5k/mnist_5k.csv.gz"],
+        monkeypatch,
+        capsys,
     )
     for label in ("audio only", "image only", "fused (audio + image)", "wall s", "none shared"):
         assert label in stdout
 
 
-def test_icons_and_names_smoke():
+def test_icons_and_names_smoke(monkeypatch, capsys):
     # The icons come from a Debian package the benchmark downloads on its first run;
     # the test never downloads, it runs only where that cache already exists.
     cache = Path(os.environ.get("SKMM_BENCHMARK_CACHE", "~/.cache/skmm-benchmarks")).expanduser()
     if not (cache / "oxygen-icon-theme" / "tree").is_dir():
         pytest.skip(reason=f"the icon package is not in {cache}; run the benchmark once")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    out = subprocess.run(
-        [sys.executable, str(REAL / "icons_and_names.py"), "--smoke", "--cache-dir", str(cache)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
+    stdout, _ = run_in_process(
+        REAL / "icons_and_names.py", ["--smoke", "--cache-dir", str(cache)], monkeypatch, capsys
     )
-    assert out.returncode == 0, out.stderr[-3000:]
     for label in ("skmm text only", "skmm fused", "TF-IDF + LR on names", "target:"):
-        assert label in out.stdout
+        assert label in stdout

@@ -328,11 +328,18 @@ def main(data_dir, smoke=False):
         parts = {
             name: part.sample(n, random_state=SEED)
             for (name, part), n in zip(
-                sorted(parts.items()), (150, 300, 150), strict=True
+                sorted(parts.items()), (100, 200, 100), strict=True
             )  # test, train, val
         }
         grids = {kind: grid[:1] for kind, grid in GRIDS.items()}
-        BASE.update(epochs=1, early_stopping=False)
+        BASE.update(
+            epochs=1,
+            early_stopping=False,
+            embedding_dim=8,
+            text_units=8,
+            tabular_units=(8,),
+            hidden_units=(8,),
+        )
         max_tokens, lr_grid = 2000, [1.0]
     else:
         grids, max_tokens, lr_grid = GRIDS, 20000, [1.0, 3.0, 10.0, 30.0]
