@@ -36,6 +36,7 @@ from .._compat import (
     save_keras_model_bytes,
 )
 from .._dataframes import as_pandas
+from .._memory import collect_dropped_networks
 from .._persistence import archived_state, restored_network, saving_archive
 from .._threads import size_tensorflow_threads
 from ..compose import BlockSpec, MultimodalBlocks
@@ -424,6 +425,7 @@ class MultimodalEstimatorMixin:
         return AUTO_MODALITY_DROPOUT if fused else 0.0
 
     def _build_and_compile(self, *, n_outputs, output_activation, default_loss, task_units):
+        collect_dropped_networks()
         model = build_fused_network(
             list(self.block_specs_.values()),
             n_outputs=n_outputs,
