@@ -293,7 +293,9 @@ def test_audio_featurizer_on_samples_and_bytes():
         np.testing.assert_array_equal(featurizer.fit_transform(polars_X[name]), expected)
         np.testing.assert_array_equal(featurizer.transform(polars_X[[name]]), expected)
     with pytest.raises(ValueError, match=r"column 'wav', row 3 \(index label 3\) is missing"):
-        AudioFeaturizer(sample_rate=8000, duration=0.25, n_mels=8).fit(polars_X["wav"])
+        AudioFeaturizer(sample_rate=8000, duration=0.25, n_mels=8, missing="error").fit(
+            polars_X["wav"]
+        )
 
 
 @pytest.mark.parametrize(
@@ -301,7 +303,7 @@ def test_audio_featurizer_on_samples_and_bytes():
     [
         (ImageNormalizer(), (["missing.png"], pl.String), 0),
         (ImageNormalizer(missing="zeros"), ([None, "missing.png"], pl.String), 1),
-        (ImageNormalizer(), ([None], pl.Binary), 0),
+        (ImageNormalizer(missing="error"), ([None, b"not an image"], pl.Binary), 0),
         (
             ImageNormalizer(),
             ([[[0, 0], [0, 0]], [[1], [2, 3]]], pl.List(pl.List(pl.UInt8))),

@@ -210,11 +210,13 @@ def _add_model_options(parser):
         help="images are resized to SIZE or HEIGHT,WIDTH pixels (default 64)",
     )
     prep.add_argument(
+        "--missing",
         "--missing-media",
-        choices=("error", "zeros"),
-        default="error",
-        help="empty image or audio cells: an error (default), or blank input the "
-        "network knows is missing",
+        dest="missing_media",
+        choices=("zeros", "error"),
+        default="zeros",
+        help="empty text, image or audio cells: input the network knows is absent "
+        "(zeros, the default), or an error naming the row",
     )
     prep.add_argument(
         "--block-param",

@@ -182,6 +182,7 @@ def build_input(roles, options):
         for name in ("max_tokens", "sequence_length")
         if getattr(options, name) is not None
     }
+    text_params["missing"] = options.missing_media
     image_params = {"missing": options.missing_media}
     if options.image_size is not None:
         image_params["size"] = options.image_size

@@ -70,10 +70,11 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
     -----
     Text, image and audio blocks carry a presence mask: a row whose cell is
     None, NaN or an empty string is marked missing, and the network zeroes
-    that block's features for that row (the block's transformer decides
-    whether a missing cell is an error or a fill: ``TextTokenizer`` fills
-    padding, ``ImageNormalizer(missing="zeros")`` fills zeros, its default
-    ``missing="error"`` raises).
+    that block's features for that row and predicts from the other blocks.
+    Every built-in transformer has the same ``missing`` policy: by default
+    (``"zeros"``) a missing cell becomes an all-zeros row of its block
+    (padding, zero pixels, zero features), so the block is simply absent for
+    that row; ``missing="error"`` makes it an error naming the row.
 
     A polars ``DataFrame`` is accepted wherever a pandas one is and gives the
     same blocks: it is read as pandas column by column (only the columns the

@@ -14,7 +14,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._columns import as_column, record_input
+from ._columns import as_column, check_missing_policy, record_input, refuse_all_missing
 from ._files import open_regular_file
 from ._messages import describe_value, is_int, is_missing
 from ._moments import RunningMoments
@@ -23,7 +23,6 @@ __all__ = ["AudioFeaturizer"]
 
 _NAME = "AudioFeaturizer"
 _CROPS = ("start", "center")
-_MISSING = ("error", "zeros")
 #: Added to the mel energies before the logarithm.
 _LOG_OFFSET = 1e-6
 #: Feature values per update of the running statistics (bounds fit's working memory).
@@ -202,8 +201,8 @@ def _cell_kind(cell, where, missing_zeros):
             return "missing"
         raise ValueError(
             f"{where} is missing ({describe_value(cell)}). Missing clips are an error with "
-            "missing='error': drop or fill these rows, or set missing='zeros' to turn them "
-            "into all-zero features."
+            "missing='error': drop or fill these rows, or use missing='zeros' (the default) "
+            "to make them all-zero features that MultimodalInput marks absent."
         )
     if isinstance(cell, (str, os.PathLike)):
         return "path"
@@ -540,12 +539,14 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         ``transform`` subtracts the mean and divides by the standard deviation
         (floored at 1e-6).
 
-    missing : {"error", "zeros"}, default="error"
+    missing : {"zeros", "error"}, default="zeros"
         What to do with a missing cell (None, NaN, ``pd.NA`` or an empty or
-        whitespace-only string): ``"error"`` raises a ``ValueError`` naming the
-        row; ``"zeros"`` gives an all-zero output for that row and leaves it out
-        of the learned statistics. A path to a file that does not exist is
-        always an error.
+        whitespace-only string), as for every kind of block: ``"zeros"`` gives
+        an all-zero output for that row and leaves it out of the learned
+        statistics (inside :class:`~skmm.MultimodalInput` the row's audio
+        block is absent, presence mask 0); ``"error"`` raises a ``ValueError``
+        naming the row. A path to a file that does not exist is always an
+        error, and so is a column missing in every training row.
 
     max_duration : float or None, default=600.0
         Longest accepted file or bytes clip, in seconds. Its length is read from
@@ -678,7 +679,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         fmin=0.0,
         fmax=None,
         standardize=True,
-        missing="error",
+        missing="zeros",
         max_duration=600.0,
     ):
         self.sample_rate = sample_rate
@@ -758,8 +759,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"{_NAME}: standardize must be True or False; got {self.standardize!r}."
             )
-        if not isinstance(self.missing, str) or self.missing not in _MISSING:
-            raise ValueError(f"{_NAME}: missing must be one of {_MISSING}; got {self.missing!r}.")
+        check_missing_policy(_NAME, self.missing)
         max_duration = self.max_duration
         if max_duration is not None and not (_is_real(max_duration) and max_duration > 0):
             raise ValueError(
@@ -796,6 +796,8 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         if len(column) == 0:
             raise ValueError(f"{_NAME}: got 0 clips. Expected at least one row.")
         record_input(self, X, column, reset=reset, estimator=_NAME)
+        if reset:
+            refuse_all_missing(column, _NAME, "an audio clip")
         return column
 
     def _check_standardization(self, cfg):

@@ -18,9 +18,31 @@ import numpy as np
 import pandas as pd
 
 from .._dataframes import as_pandas, polars_columns
-from ._messages import format_label
+from ._messages import format_label, is_missing
 
-__all__ = ["Column", "as_column", "frame_column", "record_input"]
+__all__ = [
+    "MISSING_POLICIES",
+    "Column",
+    "as_column",
+    "check_missing_policy",
+    "frame_column",
+    "record_input",
+    "refuse_all_missing",
+]
+
+#: What a missing cell (None, NaN, ``pd.NA``, ``pd.NaT``, an empty or blank string)
+#: becomes, for every kind of block: ``"zeros"`` (the default), an all-zeros row
+#: (zero pixels, zero features, all padding) that ``MultimodalInput`` marks absent
+#: (presence mask 0), or ``"error"``, a ``ValueError`` naming the column and row.
+MISSING_POLICIES = ("zeros", "error")
+
+
+def check_missing_policy(estimator, missing):
+    """Raise a ``ValueError`` unless ``missing`` is one of :data:`MISSING_POLICIES`."""
+    if not (isinstance(missing, str) and missing in MISSING_POLICIES):
+        raise ValueError(
+            f"{estimator}: missing must be one of {MISSING_POLICIES}; got {missing!r}."
+        )
 
 
 @dataclass(frozen=True)
@@ -153,4 +175,24 @@ def record_input(transformer, X, column, *, reset, estimator):
             f"{estimator} was fitted on column {fitted[0]!r}, but transform got a "
             f"DataFrame with column {format_label(column.name)}. Pass the same column "
             "as in fit."
+        )
+
+
+def refuse_all_missing(column, estimator, expected):
+    """Raise a ``ValueError`` naming the column when every training cell is missing.
+
+    A column that is missing in every row at ``fit`` has nothing to learn from,
+    and most often comes from a join that matched nothing or from the wrong
+    column; whatever the ``missing`` policy, it is an error. ``expected`` names
+    what a cell should hold (``"an image"``). A numeric stack has no missing cells.
+    """
+    cells = column.cells
+    if len(cells) == 0 or (isinstance(cells, np.ndarray) and cells.dtype != object):
+        return
+    if all(is_missing(cell) for cell in cells):
+        raise ValueError(
+            f"{estimator}: {column.label}: every one of the {len(cells)} training rows is "
+            f"missing (None, NaN or an empty string), so there is nothing to learn from. "
+            f"Expected {expected} in at least one row; a column missing in every row "
+            "often comes from a join that matched nothing or from the wrong column."
         )

@@ -13,7 +13,13 @@ from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._columns import Column, as_column, record_input
+from ._columns import (
+    Column,
+    as_column,
+    check_missing_policy,
+    record_input,
+    refuse_all_missing,
+)
 from ._files import check_root, resolve_under_root
 from ._image_decoding import RESAMPLE, DecodeSpec, check_cell, decode_into
 from ._messages import format_label, is_int, is_missing
@@ -27,7 +33,6 @@ LAZY_THRESHOLD_BYTES = 512 * 2**20
 
 _NAME = "ImageNormalizer"
 _POLICIES = ("stretch", "pad", "crop")
-_MISSING_POLICIES = ("error", "zeros")
 # Default number of decoding threads: os.cpu_count(), at most this.
 _MAX_DEFAULT_THREADS = 8
 # fit(standardize=True) decodes this many images per thread at a time.
@@ -446,18 +451,23 @@ default="bilinear"
         is an existing directory. None: paths are used as given (relative to
         the working directory) with no such check.
 
-    missing : {"error", "zeros"}, default="error"
+    missing : {"zeros", "error"}, default="zeros"
         What a missing cell becomes. Missing cells are None, NaN, ``pd.NA``,
-        ``pd.NaT`` and empty or whitespace-only strings.
+        ``pd.NaT`` and empty or whitespace-only strings. The policy, and its
+        default, is the same for every kind of block (``TextTokenizer``,
+        ``AudioFeaturizer``).
 
-        - ``"error"``: a missing cell raises a ``ValueError`` naming the row.
         - ``"zeros"``: a missing cell becomes an all-zeros image in the output
           space, i.e. after standardization too (with ``standardize=True`` it
           stands for the training mean), and is left out of ``mean_`` and
-          ``std_``.
+          ``std_``. Inside :class:`~skmm.MultimodalInput` the row's image
+          block is absent (presence mask 0): the network ignores it for that
+          row and predicts from the other blocks.
+        - ``"error"``: a missing cell raises a ``ValueError`` naming the row.
 
         A path to a file that does not exist is not a missing value: it raises
-        under both policies.
+        under both policies. A column missing in every training row raises
+        under both policies too (nothing to learn from; often a failed join).
 
     lazy : bool or "auto", default="auto"
         Whether ``transform`` and ``fit_transform`` return a :class:`LazyImages`
@@ -516,9 +526,10 @@ default="bilinear"
       ``[0, 1]`` (other values raise an error).
 
     **Missing images** (None, NaN, ``pd.NA``, ``pd.NaT``, an empty or
-    whitespace-only string) are an error by default: the cell raises a
-    ``ValueError`` naming the row. With ``missing="zeros"`` they become
-    all-zeros output images instead. Rows are never dropped.
+    whitespace-only string) become all-zeros output images by default, which
+    :class:`~skmm.MultimodalInput` marks absent for the network; with
+    ``missing="error"`` the cell raises a ``ValueError`` naming the row. Rows
+    are never dropped.
 
     **Root.** With ``root`` set, file paths are confined to that directory (see
     the parameter). The check is made on the path as resolved just before the
@@ -597,10 +608,11 @@ default="bilinear"
     >>> bool(np.isclose(Z.mean(), 0.0, atol=1e-4)), bool(np.isclose(Z.std(), 1.0, atol=1e-4))
     (True, True)
 
-    With ``missing="zeros"`` a missing cell gives an all-zeros image, and with
-    ``lazy=True`` the output is decoded only when rows are indexed:
+    A missing cell gives an all-zeros image (``missing="zeros"``, the
+    default), and with ``lazy=True`` the output is decoded only when rows are
+    indexed:
 
-    >>> lazy = ImageNormalizer(size=(16, 16), missing="zeros", lazy=True)
+    >>> lazy = ImageNormalizer(size=(16, 16), lazy=True)
     >>> L = lazy.fit_transform([images[0], None])
     >>> L
     LazyImages(shape=(2, 16, 16, 3), dtype=float32)
@@ -619,7 +631,7 @@ default="bilinear"
         max_pixels=40_000_000,
         resample="bilinear",
         root=None,
-        missing="error",
+        missing="zeros",
         lazy="auto",
         n_jobs=None,
     ):
@@ -703,6 +715,8 @@ default="bilinear"
         if len(column) == 0:
             raise ValueError("ImageNormalizer: got 0 images. Expected at least one row.")
         record_input(self, X, column, reset=reset, estimator=_NAME)
+        if reset:
+            refuse_all_missing(column, _NAME, "an image")
         return column
 
     def _check_standardization(self, spec):
@@ -717,11 +731,7 @@ default="bilinear"
     def _decoder(self):
         """Validate every parameter and return the decoding settings (without statistics)."""
         spec = self._decode_spec()
-        if not isinstance(self.missing, str) or self.missing not in _MISSING_POLICIES:
-            raise ValueError(
-                f"ImageNormalizer: missing must be one of {_MISSING_POLICIES}; got "
-                f"{self.missing!r}."
-            )
+        check_missing_policy(_NAME, self.missing)
         lazy = self.lazy
         if not (isinstance(lazy, (bool, np.bool_)) or (isinstance(lazy, str) and lazy == "auto")):
             raise ValueError(f"ImageNormalizer: lazy must be True, False or 'auto'; got {lazy!r}.")
@@ -923,7 +933,7 @@ or LazyImages
         tags.input_tags.one_d_array = True
         tags.input_tags.three_d_array = True
         tags.input_tags.string = True
-        # NaN cells are missing images: an error unless missing="zeros".
+        # NaN cells are missing images: all-zeros images unless missing="error".
         tags.input_tags.allow_nan = self.missing == "zeros"
         # The output is always float32.
         tags.transformer_tags.preserves_dtype = ["float32"]

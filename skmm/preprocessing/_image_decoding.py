@@ -120,8 +120,9 @@ def check_cell(cell, where):
     if is_blank(cell):
         raise ValueError(
             f"{where} holds an empty path ({describe_value(cell)}), which stands for a missing "
-            "image. Missing images are an error: drop or fill these rows before "
-            "ImageNormalizer, or pass missing='zeros'."
+            "image. Missing images are an error with missing='error': drop or fill these "
+            "rows, or use missing='zeros' (the default) to make them all-zeros images that "
+            "MultimodalInput marks absent."
         )
     if isinstance(cell, (str, os.PathLike)):
         return "path"
@@ -133,8 +134,9 @@ def check_cell(cell, where):
         return "array"
     if is_na(cell):
         raise ValueError(
-            f"{where} is missing ({describe_value(cell)}). Missing images are an error: drop or "
-            "fill these rows before ImageNormalizer."
+            f"{where} is missing ({describe_value(cell)}). Missing images are an error with "
+            "missing='error': drop or fill these rows, or use missing='zeros' (the default) "
+            "to make them all-zeros images that MultimodalInput marks absent."
         )
     raise TypeError(
         f"{where} holds a value of type {type(cell).__name__} ({describe_value(cell)}). "

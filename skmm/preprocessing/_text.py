@@ -13,7 +13,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._dataframes import as_pandas
-from ._columns import Column, frame_column, record_input
+from ._columns import (
+    Column,
+    check_missing_policy,
+    frame_column,
+    record_input,
+    refuse_all_missing,
+)
 from ._messages import describe_value, is_int
 
 __all__ = ["TextTokenizer"]
@@ -163,6 +169,14 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         ``min_frequency``) with the words; as they come after the words, a
         long document keeps its words first when ``truncating="post"``.
 
+    missing : {"zeros", "error"}, default="zeros"
+        What a missing document (None, NaN, ``pd.NA``, an empty or blank
+        string) becomes, as for every kind of block: ``"zeros"`` gives a row
+        of padding (all zeros), which :class:`~skmm.MultimodalInput` marks
+        absent (presence mask 0); ``"error"`` raises a ``ValueError`` naming
+        the column and row. A column missing in every training row raises
+        under both policies.
+
     Attributes
     ----------
     vocabulary_ : dict of str to int
@@ -203,10 +217,11 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
 
     **Missing documents.** A cell that is ``None``, a float NaN or ``pd.NA``
     is a missing document, and so is a string that is empty or holds only
-    whitespace (or nothing but punctuation when ``strip_punctuation=True``).
-    A missing document contributes nothing to the vocabulary and is
-    transformed into a row of padding (all zeros). No row is ever dropped:
-    ``transform`` returns one row per input row.
+    whitespace. With ``missing="zeros"`` (the default) a missing document
+    contributes nothing to the vocabulary and is transformed into a row of
+    padding (all zeros), as is a document of nothing but punctuation when
+    ``strip_punctuation=True``; with ``missing="error"`` it raises. No row is
+    ever dropped: ``transform`` returns one row per input row.
 
     **Other cells.** Any other cell that is not a ``str`` (a number, bytes, a
     list, ...) raises a ``TypeError`` naming the column, the row (position and,
@@ -262,6 +277,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         padding="post",
         truncating="post",
         char_ngrams="auto",
+        missing="zeros",
     ):
         self.max_tokens = max_tokens
         self.min_frequency = min_frequency
@@ -272,6 +288,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         self.padding = padding
         self.truncating = truncating
         self.char_ngrams = char_ngrams
+        self.missing = missing
 
     # ------------------------------------------------------------------ #
     # Parameter and input validation
@@ -311,6 +328,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
                     f"{name}: char_ngrams must be 'auto', None or a pair (min_n, max_n) of "
                     f"ints with 1 <= min_n <= max_n, such as (2, 4); got {grams!r}."
                 )
+        check_missing_policy(name, self.missing)
         for param in ("lowercase", "strip_punctuation"):
             value = getattr(self, param)
             if not isinstance(value, (bool, np.bool_)):
@@ -407,14 +425,29 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             "NaN / pd.NA for a missing document."
         )
 
+    @staticmethod
+    def _missing_cell(value, position, column):
+        return ValueError(
+            f"{column.where(position, 'TextTokenizer')} is missing ({describe_value(value)}). "
+            "Missing documents are an error with missing='error': drop or fill these rows, "
+            "or use missing='zeros' (the default) to make them all padding, an absent text "
+            "block for MultimodalInput."
+        )
+
     def _tokenize_all(self, column, tokenize):
-        """Tokenize every document; missing documents give an empty token list."""
+        """Tokenize every document; missing documents give an empty token list
+        (or raise, with ``missing="error"``)."""
         tokenized = []
         append = tokenized.append
+        refuse = self.missing == "error"
         for position, doc in enumerate(column.cells):
             if isinstance(doc, str):
+                if refuse and not doc.strip():
+                    raise self._missing_cell(doc, position, column)
                 append(tokenize(doc))
             elif _is_missing(doc):
+                if refuse:
+                    raise self._missing_cell(doc, position, column)
                 append([])
             else:
                 raise self._bad_cell(doc, position, column)
@@ -501,6 +534,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         """Tokenize the training documents, deciding ``char_ngrams_`` on the way."""
         pattern = self._validate_params()
         column = self._validate_documents(X, reset=True)
+        refuse_all_missing(column, type(self).__name__, "a document")
         if not (isinstance(self.char_ngrams, str) and self.char_ngrams == "auto"):
             self.char_ngrams_ = None if self.char_ngrams is None else tuple(self.char_ngrams)
             tokenize = self._make_tokenize(pattern, self.char_ngrams_)

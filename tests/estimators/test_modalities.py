@@ -90,14 +90,52 @@ def test_missing_text_and_images_do_not_crash_fit_or_predict():
     assert not np.allclose(after[~missing], before[~missing])
 
 
-def test_missing_images_are_an_error_by_default():
-    X, y = make_multimodal_classification(n_samples=20, image_size=16, random_state=0)
-    X = X.copy()
-    X["image"] = X["image"].astype(object)
-    X.loc[X.index[3], "image"] = None
-    pre = MultimodalInput([("image", ImageNormalizer(size=(16, 16)), "image")])
-    with pytest.raises(ValueError, match=r"'image'.*row 3"):
-        pre.fit_transform(X)
+def test_one_missing_cell_policy_for_text_image_and_audio(tones):
+    # By default a missing cell (None, NaN, empty string) of any kind is an absent
+    # block for that row (presence 0, zeros); missing="error" opts into an error
+    # naming the column and the row; a missing file is an error either way.
+    X, y = tones
+    X = X.iloc[:24].copy()
+    y = y[:24]
+    X["note"] = np.where(y == 1, "high tone", "low tone").astype(object)
+    X["picture"] = [np.full((8, 8, 3), 40 * (k % 3), dtype=np.uint8) for k in range(24)]
+    X["clip"] = X["clip"].astype(object)
+    X["picture"] = X["picture"].astype(object)
+    for column, value in (("note", None), ("picture", np.nan), ("clip", "")):
+        X.loc[X.index[5], column] = value
+    audio = dict(sample_rate=8000, duration=0.25, n_mels=8)
+
+    def make_input(**missing):
+        return MultimodalInput(
+            [
+                ("text", TextTokenizer(sequence_length=4, **missing), "note"),
+                ("image", ImageNormalizer(size=(8, 8), **missing), "picture"),
+                ("speech", AudioFeaturizer(**audio, **missing), "clip"),
+            ]
+        )
+
+    blocks = make_input().fit_transform(X)
+    for name in ("text", "image", "speech"):
+        assert not blocks.masks[name][5] and blocks.masks[name].sum() == 23
+        assert not np.asarray(blocks[name][5]).any()
+    model = make_pipeline(
+        make_input(), MultimodalClassifier(**{**TINY, "audio_filters": (8,), "epochs": 2})
+    )
+    assert model.fit(X, y).predict_proba(X).shape == (24, 2)
+    for column in ("note", "picture", "clip"):
+        bad = X.copy()
+        for other, value in (("note", "low tone"), ("picture", X["picture"].iloc[0])):
+            if other != column:
+                bad[other] = [value] * len(bad)
+        if column != "clip":
+            bad["clip"] = X["clip"].iloc[0]
+        with pytest.raises(ValueError, match=rf"column '{column}', row 5 .*missing"):
+            make_input(missing="error").fit_transform(bad)
+    # a path to a file that does not exist is not a missing value
+    gone = X.copy()
+    gone.loc[gone.index[7], "clip"] = "no/such/clip.wav"
+    with pytest.raises(ValueError, match=r"row 7.*not found"):
+        make_input().fit_transform(gone)
 
 
 def test_modality_dropout_copes_when_images_are_missing_at_test_time():

@@ -375,16 +375,17 @@ def test_fit_then_transform_equals_fit_transform(tmp_path, standardize):
 
 def test_missing_error_policy():
     for cell in (None, np.nan, pd.NA, "", "   "):
-        message = _raises_at(cell, ["is missing", "missing='zeros'"])
+        message = _raises_at(cell, ["is missing", "missing='zeros'"], missing="error")
         assert "row 1" in message
     with pytest.raises(ValueError, match="is missing"):
-        AudioFeaturizer(standardize=False).fit([_tone(440), None])
+        AudioFeaturizer(standardize=False, missing="error").fit([_tone(440), None])
 
 
 def test_missing_zeros_policy(tmp_path):
     clips = _training_clips(4)
     with_missing = [clips[0], None, clips[1], np.nan, clips[2], "", clips[3]]
-    est = AudioFeaturizer(missing="zeros")
+    assert AudioFeaturizer().missing == "zeros"  # the default, as for text and images
+    est = AudioFeaturizer()
     out = est.fit_transform(pd.Series(with_missing))
     assert out.shape == (7, 98, 40)
     for row in (1, 3, 5):
@@ -397,9 +398,15 @@ def test_missing_zeros_policy(tmp_path):
     assert not raw[0].any() and raw[1].any()
     # a path to a file that does not exist is never "missing"
     _raises_at(str(tmp_path / "nope.wav"), ["not found", "nope.wav"], missing="zeros")
-    with pytest.raises(ValueError, match="every training clip is missing"):
-        AudioFeaturizer(missing="zeros").fit([None, np.nan])
-    assert not AudioFeaturizer(missing="zeros", standardize=False).fit_transform([None]).any()
+    # a column missing in every training row is an error under both policies
+    for policy in ("zeros", "error"):
+        for standardize in (True, False):
+            with pytest.raises(ValueError, match="column 'clip'.*every one of the 2 training"):
+                AudioFeaturizer(missing=policy, standardize=standardize).fit(
+                    pd.Series([None, np.nan], name="clip")
+                )
+    fitted = AudioFeaturizer(standardize=False).fit(clips)
+    assert not fitted.transform([None]).any()  # a missing row at transform is fine
 
 
 # --------------------------------------------------------------------------- #

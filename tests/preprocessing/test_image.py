@@ -336,10 +336,10 @@ def test_fit_then_transform_equals_fit_transform(rgb_png, standardize):
 
 def test_missing_cells():
     for cell in (None, np.nan, pd.NA):
-        _raises_at(cell, ["missing"])
+        _raises_at(cell, ["missing"], missing="error")
     # fit alone also checks cells.
     with pytest.raises(ValueError, match="row 0.*missing"):
-        ImageNormalizer().fit([None])
+        ImageNormalizer(missing="error").fit([None, RGB8])
 
 
 def test_unsupported_cells():
@@ -642,19 +642,20 @@ def test_root_must_be_an_existing_directory(rooted):
 
 def test_blank_paths_are_missing_under_error_policy():
     for cell in ("", "   ", "\t\n"):
-        _raises_at(cell, ["empty path", "missing", "missing='zeros'"])
+        _raises_at(cell, ["empty path", "missing", "missing='zeros'"], missing="error")
 
 
 def test_missing_error_message_is_kept():
-    message = _raises_at(None, ["is missing (None)"])
-    assert "Missing images are an error: drop or fill these rows before ImageNormalizer." in message
+    message = _raises_at(None, ["is missing (None)"], missing="error")
+    assert "Missing images are an error with missing='error': drop or fill" in message
 
 
 def test_missing_zeros_fills_zero_images(rgb_png):
     expected = RGB8.astype(np.float32) / 255
     cells = [str(rgb_png), None, np.nan, pd.NA, "", "  ", RGB8, pd.NaT]
     X = pd.Series(cells, name="photo", dtype=object)
-    est = ImageNormalizer(size=(8, 8), missing="zeros")
+    assert ImageNormalizer().missing == "zeros"  # the default, as for text and audio
+    est = ImageNormalizer(size=(8, 8))
     out = est.fit_transform(X)
     assert out.shape == (8, 8, 8, 3)
     np.testing.assert_array_equal(out[0], expected)
@@ -662,8 +663,15 @@ def test_missing_zeros_fills_zero_images(rgb_png):
     for k in (1, 2, 3, 4, 5, 7):
         assert not out[k].any()
     np.testing.assert_array_equal(est.transform(X), out)
-    all_missing = ImageNormalizer(size=(4, 4), missing="zeros").fit_transform([None, ""])
-    assert all_missing.shape == (2, 4, 4, 3) and not all_missing.any()
+    # at transform, a batch of missing rows is fine; at fit, a column missing in every
+    # row is an error under both policies (nothing to learn from; often a failed join)
+    assert not est.transform(pd.Series([None, ""], name="photo")).any()
+    for policy in ("zeros", "error"):
+        for fit in ("fit", "fit_transform"):
+            with pytest.raises(ValueError, match="column 'photo'.*every one of the 2 training"):
+                getattr(ImageNormalizer(size=(4, 4), missing=policy), fit)(
+                    pd.Series([None, ""], name="photo")
+                )
 
 
 def test_missing_zeros_with_standardize(rgb_png):
@@ -678,7 +686,7 @@ def test_missing_zeros_with_standardize(rgb_png):
     assert not out[1].any() and not out[3].any()
     np.testing.assert_array_equal(out[[0, 2, 4]], reference.transform(images))
     np.testing.assert_array_equal(clone(est).fit(X).transform(X), out)
-    with pytest.raises(ValueError, match="column 'photo'.*every row is missing"):
+    with pytest.raises(ValueError, match="column 'photo'.*every one of the 2 training rows"):
         clone(est).fit(pd.Series([None, ""], name="photo"))
 
 
@@ -731,9 +739,9 @@ def test_refit_and_changed_params():
 def test_tags():
     tags = ImageNormalizer().__sklearn_tags__()
     assert tags.input_tags.one_d_array and tags.input_tags.string
-    assert not tags.input_tags.two_d_array and not tags.input_tags.allow_nan
+    assert not tags.input_tags.two_d_array and tags.input_tags.allow_nan
     assert tags.transformer_tags.preserves_dtype == ["float32"]
-    assert ImageNormalizer(missing="zeros").__sklearn_tags__().input_tags.allow_nan
+    assert not ImageNormalizer(missing="error").__sklearn_tags__().input_tags.allow_nan
 
 
 def test_data_free_sklearn_checks():

@@ -195,7 +195,7 @@ def test_error_in_lazy_batch_names_original_row(series, tmp_path):
 
 
 def test_lazy_transform_checks_cells_before_returning(series, tmp_path):
-    est = _lazy().fit(series)
+    est = _lazy(missing="error").fit(series)
     X = series.astype(object)
     X.iloc[3] = 42
     with pytest.raises(TypeError, match="column 'photo', row 3 .*int"):

@@ -64,7 +64,7 @@ def test_min_frequency():
 
 def test_empty_vocabulary_raises():
     with pytest.raises(ValueError, match="empty vocabulary"):
-        TextTokenizer(char_ngrams=None).fit(["", None, "   "])
+        TextTokenizer(char_ngrams=None).fit(["!!", None, "   "])
     with pytest.raises(ValueError, match="min_frequency=5"):
         TextTokenizer(char_ngrams=None, min_frequency=5).fit(DOCS)
 
@@ -315,6 +315,7 @@ def test_clone_get_params_set_params_round_trip():
         "padding": "pre",
         "truncating": "pre",
         "char_ngrams": (2, 3),
+        "missing": "error",
     }
     tok = TextTokenizer(**params)
     assert tok.get_params() == params
@@ -335,6 +336,7 @@ def test_clone_get_params_set_params_round_trip():
         "padding": "post",
         "truncating": "post",
         "char_ngrams": "auto",
+        "missing": "zeros",
     }
     with pytest.raises(TypeError):
         TextTokenizer(50)  # keyword-only
@@ -544,3 +546,23 @@ def test_auto_sequence_length_counts_character_ngrams_and_keeps_ints():
     # refitting on other documents decides again
     tok.set_params(char_ngrams=None).fit([_words(30)])
     assert tok.sequence_length_ == 32
+
+
+def test_missing_policy_is_that_of_every_block():
+    docs = pd.Series(["red cat", None, "", "  ", np.nan, pd.NA, "blue dog"], name="note")
+    tok = TextTokenizer(char_ngrams=None)
+    assert tok.missing == "zeros"
+    ids = tok.fit_transform(docs)
+    assert not ids[[1, 2, 3, 4, 5]].any() and ids[0].any() and ids[6].any()
+    for position in (1, 2, 4):
+        bad = docs.iloc[[0, position, 6]].reset_index(drop=True)
+        with pytest.raises(ValueError, match="column 'note', row 1.*is missing.*missing='zeros'"):
+            TextTokenizer(missing="error").fit(bad)
+    fitted = TextTokenizer(missing="error").fit(["red cat"])
+    with pytest.raises(ValueError, match="row 1 .*is missing"):
+        fitted.transform(["red", None])
+    for policy in ("zeros", "error"):
+        with pytest.raises(ValueError, match="column 'note'.*every one of the 3 training rows"):
+            TextTokenizer(missing=policy).fit(pd.Series([None, "", np.nan], name="note"))
+    with pytest.raises(ValueError, match="missing must be one of"):
+        TextTokenizer(missing="drop").fit(["red"])
