@@ -257,6 +257,13 @@ def _decode_cell(cell, kind, cfg, where):
         source = "the (samples, sample_rate) tuple"
         rate = _tuple_rate(rate, where)
         samples = _to_mono_float(array, where, source)
+        if cfg.max_duration is not None and len(samples) > cfg.max_duration * rate:
+            # resampling it would take len(samples) * sample_rate / rate values
+            raise ValueError(
+                f"{where}: {source} lasts {len(samples) / rate:.6g} s ({len(samples)} samples "
+                f"at {rate} Hz), longer than max_duration={cfg.max_duration:g} s. Expected a "
+                "shorter clip, the right sample rate, or a larger max_duration."
+            )
     else:
         source = "the sample array"
         rate = cfg.sample_rate
@@ -287,13 +294,28 @@ def _resampling_filter(up, down):
     return taps
 
 
+#: Highest sample rate accepted from a file header or a tuple (the highest PCM rate in
+#: use). Resampling from a rate r designs a filter of about 20 * r / gcd(r, sample_rate)
+#: taps, so a huge declared rate would need gigabytes.
+MAX_SOURCE_RATE = 768_000
+
+
 def _tuple_rate(rate, where):
     if not _is_real(rate) or rate <= 0 or rate != int(rate):
         raise ValueError(
             f"{where}: the (samples, sample_rate) tuple has sample rate {describe_value(rate)}. "
             "Expected a positive whole number of Hz, e.g. 16000."
         )
-    return int(rate)
+    return _check_source_rate(int(rate), where, "the (samples, sample_rate) tuple")
+
+
+def _check_source_rate(rate, where, source):
+    if rate > MAX_SOURCE_RATE:
+        raise ValueError(
+            f"{where}: {source} declares sample rate {rate} Hz, above the {MAX_SOURCE_RATE} Hz "
+            "that audio is recorded at. Expected a real audio sample rate, e.g. 16000."
+        )
+    return rate
 
 
 def _to_mono_float(array, where, source):
@@ -323,6 +345,11 @@ def _to_mono_float(array, where, source):
         raise ValueError(
             f"{where}: {source} has shape {samples.shape}. Expected samples of shape "
             "(n_samples,) or (n_samples, n_channels)."
+        )
+    if samples.ndim == 2 and samples.shape[1] == 0:
+        raise ValueError(
+            f"{where}: {source} has shape {samples.shape}: no channels. Expected samples "
+            "of shape (n_samples,) or (n_samples, n_channels) with at least one channel."
         )
     if samples.ndim == 2 and samples.shape[0] > 0:
         if samples.shape[1] > samples.shape[0]:
@@ -394,6 +421,7 @@ def _decode_stream(fh, cfg, where, source, hint):
             raise ValueError(
                 f"{where}: {source} declares sample rate {rate}. Expected a positive rate."
             )
+        _check_source_rate(rate, where, source)
         if frames <= 0:
             raise ValueError(
                 f"{where}: {source} contains no audio samples (0 frames). Expected at least "
@@ -551,8 +579,10 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     max_duration : float or None, default=600.0
         Longest accepted file or bytes clip, in seconds. Its length is read from
         the header and a longer clip is refused before its samples are decoded.
-        None removes the limit. Clips passed as arrays or tuples are already in
-        memory and are not limited.
+        A ``(samples, sample_rate)`` tuple is held to the same limit before it
+        is resampled (at a low declared rate, resampling would multiply its
+        length). None removes the limit. Sample arrays are already in memory at
+        ``sample_rate`` and are not limited.
 
     Attributes
     ----------

@@ -664,3 +664,15 @@ def test_path_types(tmp_path):
     out = _raw([str(path), Path(path), np.str_(str(path))])
     np.testing.assert_array_equal(out[0], out[1])
     np.testing.assert_array_equal(out[0], out[2])
+
+
+def test_inputs_the_fuzzer_found():
+    # tests/test_fuzzing.py found these: an array without channels raised IndexError;
+    # a tuple declaring a huge sample rate designed a resampling filter of billions of
+    # taps (gigabytes); a long clip at a low declared rate was resampled in full.
+    _raises_at(np.zeros((1, 0), dtype=np.int8), ["shape (1, 0)", "no channels"])
+    _raises_at((np.zeros(4, dtype=np.float16), 218_517_865), ["218517865 Hz", "768000"])
+    _raises_at((np.zeros(7776), 1), ["7776 s", "max_duration=600"])
+    assert AudioFeaturizer(max_duration=None, duration=0.1).fit_transform(
+        [(np.zeros(700), 1)]
+    ).shape == (1, 8, 40)
