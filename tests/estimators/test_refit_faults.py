@@ -1,11 +1,18 @@
 """A fit that fails or is interrupted leaves the estimator as it was."""
 
+import os
+import tempfile
+import threading
+import time
+
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
+from sklearn.preprocessing import StandardScaler
 
-from skmm import MultimodalClassifier, MultimodalRegressor
+from skmm import ImageNormalizer, MultimodalClassifier, MultimodalInput, MultimodalRegressor
 from tests.conftest import TINY
 
 
@@ -103,3 +110,119 @@ def test_a_failed_first_fit_leaves_an_unfitted_estimator(numeric):
     assert [k for k in vars(clf) if k.endswith("_") and not k.startswith("_")] == []
     with pytest.raises(NotFittedError):
         clf.predict(X)
+
+
+# -- faults inside decoding, during long work ----------------------------------------
+
+
+def _live_threads():
+    return {thread.ident for thread in threading.enumerate()}
+
+
+def _settled(before, timeout=5.0):
+    """The threads started since ``before`` that are still alive after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        extra = _live_threads() - before
+        if not extra:
+            return set()
+        time.sleep(0.05)
+    return {t.name for t in threading.enumerate() if t.ident in _live_threads() - before}
+
+
+class FailOnCall:
+    """Wraps ``function``; once ``armed``, the ``at``-th call raises ``error``."""
+
+    def __init__(self, function, at, error):
+        self.function, self.at, self.error = function, at, error
+        self.calls, self.armed = 0, False
+
+    def __call__(self, *args, **kwargs):
+        if self.armed:
+            self.calls += 1
+            if self.calls == self.at:
+                raise self.error("decoding stopped")
+        return self.function(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def picture_table(tmp_path_factory):
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("faults")
+    rng = np.random.default_rng(0)
+    y = np.arange(48) % 2
+    paths = []
+    for i, label in enumerate(y):
+        pixels = rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)
+        pixels[..., 0] = 250 * label
+        Image.fromarray(pixels).save(folder / f"p{i}.png")
+        paths.append(str(folder / f"p{i}.png"))
+    return pd.DataFrame({"path": paths, "x0": rng.normal(size=48) + y}), y
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
+def test_a_fault_inside_a_lazy_image_batch_leaves_no_thread_and_the_estimator_as_it_was(
+    picture_table, monkeypatch, error
+):
+    import skmm.preprocessing._image as image_module
+
+    X, y = picture_table
+    pre = MultimodalInput(
+        [
+            ("photo", ImageNormalizer(size=(8, 8), lazy=True, n_jobs=2), "path"),
+            ("tabular", StandardScaler(), ["x0"]),
+        ]
+    )
+    blocks = pre.fit_transform(X)
+    clf = MultimodalClassifier(**TINY).fit(blocks, y)
+    before = snapshot(clf, blocks)
+    threads, temporary = _live_threads(), sorted(os.listdir(tempfile.gettempdir()))
+    failing = FailOnCall(image_module.decode_into, at=30, error=error)
+    monkeypatch.setattr(image_module, "decode_into", failing)
+    failing.armed = True
+    with pytest.raises(error, match="decoding stopped"):
+        clf.fit(blocks, y)
+    assert failing.calls >= 30
+    failing.armed = False
+    assert not _settled(threads)
+    assert sorted(os.listdir(tempfile.gettempdir())) == temporary
+    assert_unchanged(clf, blocks, before)
+
+
+def test_a_fault_inside_an_audio_decode_leaves_the_transformer_as_it_was(monkeypatch):
+    import skmm.preprocessing._audio as audio_module
+    from skmm import AudioFeaturizer
+
+    rng = np.random.default_rng(0)
+    clips = [rng.normal(size=800).astype("float32") * 0.1 for _ in range(6)]
+    featurizer = AudioFeaturizer(sample_rate=8000, duration=0.1, n_mels=8).fit(clips)
+    mean, expected = featurizer.mean_.copy(), featurizer.transform(clips)
+    threads = _live_threads()
+    failing = FailOnCall(audio_module._decode_cell, at=3, error=KeyboardInterrupt)
+    monkeypatch.setattr(audio_module, "_decode_cell", failing)
+    failing.armed = True
+    with pytest.raises(KeyboardInterrupt):
+        featurizer.fit([clip[::-1] for clip in clips])
+    failing.armed = False
+    assert not _settled(threads)
+    # a failed refit leaves no half-learned statistics: it is refitted or refused
+    assert not hasattr(featurizer, "mean_") or np.array_equal(featurizer.mean_, mean)
+    refit = featurizer.fit(clips)
+    np.testing.assert_array_equal(refit.mean_, mean)
+    np.testing.assert_array_equal(refit.transform(clips), expected)
+
+
+def test_a_failing_grid_search_candidate_leaves_the_estimator_given_unchanged(numeric):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = numeric
+    interrupt = InterruptAt(1, RuntimeError, armed=True)
+    clf = MultimodalClassifier(**TINY, callbacks=[interrupt])
+    params = clf.get_params(deep=False)
+    threads = _live_threads()
+    with pytest.raises(RuntimeError, match="stopped"):
+        GridSearchCV(clf, {"l2": [1e-4, 1e-3]}, cv=2, error_score="raise").fit(X, y)
+    assert not hasattr(clf, "model_")
+    assert clf.get_params(deep=False).keys() == params.keys()
+    assert not _settled(threads)
