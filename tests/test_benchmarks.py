@@ -6,8 +6,9 @@ three run in a process of their own (see ``OWN_PROCESS``); ``scaling.py``
 starts two more processes,
 so its smoke run fits in lazy mode only. Not run here: ``image_decoding.py``
 and ``lazy_images.py`` (no smoke mode: they write thousands of image files),
-and ``search_cost.py``, whose smoke run starts two joblib workers and takes
-over a minute.
+``search_cost.py``, whose smoke run starts two joblib workers and takes
+over a minute, and ``memory_over_fits.py``, which starts three processes
+(``tests/estimators/test_memory.py`` guards what it measures).
 """
 
 import os
