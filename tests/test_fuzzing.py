@@ -310,3 +310,27 @@ def test_a_fitted_pipeline_predicts_or_refuses(fitted, frame):
             return
     assert proba.shape == (len(frame), 2) and np.isfinite(proba).all()
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def fitted_on_arrays():
+    from skmm import MultimodalClassifier
+    from tests.conftest import TINY
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3)).astype("float32")
+    return MultimodalClassifier(**TINY).fit(X, (X[:, 0] > 0).astype(int))
+
+
+@FUZZ
+@given(X=ANY_ARRAY)
+def test_the_estimators_input_check_accepts_or_refuses_any_array(fitted_on_arrays, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            proba = fitted_on_arrays.predict_proba(X)
+        except Exception as exc:  # the property: only skmm's documented refusals
+            assert isinstance(exc, (ValueError, TypeError)), f"{type(exc).__name__}: {exc}"
+            return
+    assert X.ndim == 2 and X.shape[1] == 3 and len(X) > 0
+    assert proba.shape == (len(X), 2) and np.isfinite(proba).all()
