@@ -155,6 +155,18 @@ def _check_refusal(exc, estimator, column):
         assert repr(column) in message, f"column {column!r} not named in {message!r}"
 
 
+def _call_or_refuse(function, X):
+    """``function(X)``, or None when it refused ``X`` with a ValueError or TypeError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return function(X)
+        except Exception as exc:  # the property: only skmm's documented refusals
+            assert isinstance(exc, (ValueError, TypeError)), f"{type(exc).__name__}: {exc}"
+            assert not isinstance(exc, UnicodeError), f"a raw {type(exc).__name__}: {exc}"
+            return None
+
+
 def _transform_or_refuse(transformer, X, estimator, column):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -271,14 +283,9 @@ def _make_input():
 @FUZZ
 @given(frame=frames())
 def test_multimodal_input_transforms_or_refuses(frame):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            blocks = _make_input().fit_transform(frame)
-        except Exception as exc:  # the property: only skmm's documented refusals
-            assert isinstance(exc, (ValueError, TypeError)), f"{type(exc).__name__}: {exc}"
-            assert not isinstance(exc, UnicodeError), f"a raw {type(exc).__name__}: {exc}"
-            return
+    blocks = _call_or_refuse(_make_input().fit_transform, frame)
+    if blocks is None:
+        return
     assert blocks.n_samples == len(frame)
     assert blocks["text"].shape == (len(frame), 4) and blocks["num"].shape == (len(frame), 1)
     assert np.isfinite(blocks["num"]).all()
@@ -300,14 +307,9 @@ def fitted():
 @FUZZ
 @given(frame=frames())
 def test_a_fitted_pipeline_predicts_or_refuses(fitted, frame):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            proba = fitted.predict_proba(frame)
-        except Exception as exc:  # the property: only skmm's documented refusals
-            assert isinstance(exc, (ValueError, TypeError)), f"{type(exc).__name__}: {exc}"
-            assert not isinstance(exc, UnicodeError), f"a raw {type(exc).__name__}: {exc}"
-            return
+    proba = _call_or_refuse(fitted.predict_proba, frame)
+    if proba is None:
+        return
     assert proba.shape == (len(frame), 2) and np.isfinite(proba).all()
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
 
@@ -325,12 +327,8 @@ def fitted_on_arrays():
 @FUZZ
 @given(X=ANY_ARRAY)
 def test_the_estimators_input_check_accepts_or_refuses_any_array(fitted_on_arrays, X):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            proba = fitted_on_arrays.predict_proba(X)
-        except Exception as exc:  # the property: only skmm's documented refusals
-            assert isinstance(exc, (ValueError, TypeError)), f"{type(exc).__name__}: {exc}"
-            return
+    proba = _call_or_refuse(fitted_on_arrays.predict_proba, X)
+    if proba is None:
+        return
     assert X.ndim == 2 and X.shape[1] == 3 and len(X) > 0
     assert proba.shape == (len(X), 2) and np.isfinite(proba).all()
