@@ -91,21 +91,13 @@ def keras_loop(n_fits):
     import keras
 
     sys.path.insert(0, str(Path(__file__).parent))
+    from search_cost import network_params
     from wrapper_overhead import build_hand_model
 
     X, y = make_data()
     blocks = make_pipeline_(epochs=1)[0].fit_transform(X)
     inputs = {name: blocks[name] for name in ("text", "image", "tabular")}
-    params = dict(
-        l2=1e-4,
-        embedding_dim=32,
-        text_units=32,
-        image_filters=(64, 128, 128),
-        image_width_multiplier=0.25,
-        tabular_units=(64,),
-        hidden_units=(64,),
-        dropout=0.2,
-    )
+    params = network_params(epochs=1)  # the layers of search_cost.py's hand-written model
     target = np.asarray(y).reshape(-1, 1).astype("float32")
     marks = {}
     for fit in range(1, n_fits + 1):
