@@ -31,7 +31,9 @@ as words only (``char_ngrams=None``), to show what the subwords add.
 Reported: mean +- std of the accuracy over the folds of all repeats.
 
 Run:  python benchmarks/real/icons_and_names.py [--cache-dir DIR] [--seeds 3] [--smoke]
-(about 50 minutes on 2 CPU cores with 3 seeds; --smoke, one fold of three
+                                                [--skip-options]
+(about 50 minutes on 2 CPU cores with 3 seeds; --skip-options, the three
+default skmm rows and the baselines only, about 12; --smoke, one fold of three
 networks, takes seconds and its figures mean nothing).
 """
 
@@ -214,7 +216,8 @@ PIXEL_COLUMNS: list[str] = []
 ROWS = [
     ("skmm text only (defaults)", lambda: skmm_pipeline([TEXT])),
     ("skmm image only (defaults)", lambda: skmm_pipeline([IMAGE])),
-    ("skmm fused (defaults: balance='blend')", lambda: skmm_pipeline([TEXT, IMAGE])),
+    ("skmm fused (defaults: balance='ensemble')", lambda: skmm_pipeline([TEXT, IMAGE])),
+    ("skmm fused, balance='blend'", lambda: skmm_pipeline([TEXT, IMAGE], balance="blend")),
     ("skmm fused, balance='auxiliary'", lambda: skmm_pipeline([TEXT, IMAGE], balance="auxiliary")),
     ("skmm fused, balance='modulate'", lambda: skmm_pipeline([TEXT, IMAGE], balance="modulate")),
     ("skmm fused, balance=None (naive)", lambda: skmm_pipeline([TEXT, IMAGE], balance=None)),
@@ -230,7 +233,7 @@ ROWS = [
 ]
 
 
-def main(cache_dir, smoke=False, seeds=3):
+def main(cache_dir, smoke=False, seeds=3, skip_options=False):
     start = time.perf_counter()
     print(f"icons_and_names benchmark{' (SMOKE: figures mean nothing)' if smoke else ''}")
     print(environment())
@@ -241,10 +244,11 @@ def main(cache_dir, smoke=False, seeds=3):
     y = frame["category"].to_numpy()
     rows = ROWS
     extra = {}
+    kept = ("text only (defaults)", "image only (defaults)", "fused (defaults")
+    if smoke or skip_options:
+        rows = [row for row in ROWS if not row[0].startswith("skmm") or row[0][5:].startswith(kept)]
     if smoke:
         frame, y = frame.iloc[::4].reset_index(drop=True), y[::4]
-        kept = ("text only (defaults)", "image only (defaults)", "fused (defaults")
-        rows = [row for row in ROWS if not row[0].startswith("skmm") or row[0][5:].startswith(kept)]
         extra = dict(epochs=2)
     counts = pd.Series(y).value_counts().sort_index()
     print(f"{len(frame)} icons: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -276,7 +280,7 @@ def main(cache_dir, smoke=False, seeds=3):
     for label, mean, std, seconds in results:
         print(f"{label:<42} {mean:8.3f} +- {std:.3f} {seconds:7.0f}")
     by_label = {label: mean for label, mean, _, _ in results}
-    fused = by_label["skmm fused (defaults: balance='blend')"]
+    fused = by_label["skmm fused (defaults: balance='ensemble')"]
     best_single = max(by_label["skmm text only (defaults)"], by_label["skmm image only (defaults)"])
     baseline = max(mean for label, mean, _, _ in results if not label.startswith("skmm"))
     print(
@@ -302,5 +306,10 @@ if __name__ == "__main__":
     add_cache_dir_argument(parser)
     parser.add_argument("--smoke", action="store_true", help="tiny run, to check it works")
     parser.add_argument("--seeds", type=int, default=3, help="repeats of the 3-fold CV (default 3)")
+    parser.add_argument(
+        "--skip-options",
+        action="store_true",
+        help="only the skmm defaults (text, image, fused) and the scikit-learn baselines",
+    )
     args = parser.parse_args()
-    main(args.cache_dir, smoke=args.smoke, seeds=args.seeds)
+    main(args.cache_dir, smoke=args.smoke, seeds=args.seeds, skip_options=args.skip_options)

@@ -42,10 +42,12 @@ from .._threads import size_tensorflow_threads
 from ..compose import BlockSpec, MultimodalBlocks
 from ..network import (
     BALANCES,
+    BranchEarlyStopping,
     GradientModulation,
     PredictFunction,
     blend_layer,
     build_fused_network,
+    ensemble_groups,
     fit_blend_weights,
     head_loss_weights,
     modulated_blocks,
@@ -129,7 +131,7 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
     block_encoders : dict of str to keras layer, default=None
         A Keras layer (registered, so that fitted models pickle) to use
         instead of the built-in encoder of the named block.
-    balance : {"blend", "auxiliary", "modulate", None}, default="blend"
+    balance : {"ensemble", "blend", "auxiliary", "modulate", None}, default="ensemble"
         Balanced multimodal learning, against the greedy learning of a
         jointly trained network (it fits the easiest modality and stops
         looking at the others). With two blocks or more, every block gets an
@@ -141,6 +143,15 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
           weights fitted after training on the held-out validation rows of
           early stopping (``head_weights_``; uniform when the fit held out
           none), so that on those rows it is never worse than its best head.
+        - ``"ensemble"``: as ``"blend"``, but each block's encoder learns
+          from its own auxiliary head only (the fused head reads the blocks'
+          features without sending gradients back: a uni-modal ensemble with a
+          fused head on top, Du et al., ICML 2023). With early stopping each
+          branch stops at its own best epoch on its own head's loss and is
+          then frozen; once all are, the fused head trains on their final
+          features until it stops improving too (``head_iterations_``). The
+          modality that learns fast (often images) can no longer end the
+          training of the slow one (often text) early.
         - ``"auxiliary"``: the prediction is the fused head.
         - ``"modulate"``: as ``"auxiliary"``, and the gradient the fused head
           sends to the block that currently fits best is scaled down
@@ -184,7 +195,7 @@ TRAINING_PARAMETER_DOC = """    metrics : list, default=None
         by ``partial_fit``.
     validation_fraction : float, default=0.1
         Share of the training rows held out for early stopping (and for
-        fitting the blend weights of ``balance="blend"``).
+        fitting the blend weights of ``balance="blend"`` / ``"ensemble"``).
     n_iter_no_change : int, default=10
         Epochs without improvement before training stops.
     tol : float, default=1e-4
@@ -225,9 +236,15 @@ COMMON_ATTRIBUTE_DOC = """    model_ : keras.Model
     n_iter_ : int
         Number of epochs in ``history_``.
     best_iteration_ : int
-        With early stopping, the epoch (1-based) whose weights were kept.
+        With early stopping, the epoch (1-based) whose weights were kept
+        (with ``balance="ensemble"``: the latest of ``head_iterations_``).
+    head_iterations_ : dict of str to int
+        With ``balance="ensemble"``, early stopping and two blocks or more:
+        the epoch (1-based) whose weights each branch (one entry per block)
+        and the fused head (``"fused"``, absent when the epochs ran out
+        before the branches stopped) kept.
     head_weights_ : dict of str to float
-        With ``balance="blend"`` and two blocks or more, the weight of each
+        With ``balance="blend"`` or ``"ensemble"`` and two blocks or more, the weight of each
         head in the prediction: ``"fused"`` and one entry per block (summing
         to 1).
     n_features_in_ : int
@@ -566,12 +583,21 @@ class MultimodalEstimatorMixin:
                     y[train],
                     _rows_or_none(sample_weight, train),
                 )
-            stopper = keras.callbacks.EarlyStopping(
-                monitor="loss" if split is None else "val_loss",
-                patience=self.n_iter_no_change,
-                min_delta=self.tol,
-                restore_best_weights=True,
-            )
+            monitor = "loss" if split is None else "val_loss"
+            if self.balance == "ensemble" and blend_layer(self.model_) is not None:
+                stopper = BranchEarlyStopping(
+                    ensemble_groups(self.model_),
+                    monitor=monitor,
+                    patience=self.n_iter_no_change,
+                    min_delta=self.tol,
+                )
+            else:
+                stopper = keras.callbacks.EarlyStopping(
+                    monitor=monitor,
+                    patience=self.n_iter_no_change,
+                    min_delta=self.tol,
+                    restore_best_weights=True,
+                )
         added = [stopper] if stopper else []
         modulated = modulated_blocks(self.model_)
         if modulated:
@@ -626,8 +652,15 @@ class MultimodalEstimatorMixin:
         finally:
             self._fit_callbacks = user_callbacks
         self._name_prediction_metrics()
-        if stopper is not None:
-            self.best_iteration_ = stopper.best_epoch + 1
+        if isinstance(stopper, BranchEarlyStopping):
+            self.head_iterations_ = {
+                label: epoch + 1 for label, epoch in stopper.best_epochs.items()
+            }
+            self.best_iteration_ = max(self.head_iterations_.values(), default=0)
+        else:
+            vars(self).pop("head_iterations_", None)
+            if stopper is not None:
+                self.best_iteration_ = stopper.best_epoch + 1
         self.n_iter_ = len(self.history_["loss"])
         if not getattr(self, "_incremental", False):
             self._fit_blend(held_out)

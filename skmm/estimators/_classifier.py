@@ -128,7 +128,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
         image_encoder="cnn",
         image_weights=None,
         block_encoders=None,
-        balance="blend",
+        balance="ensemble",
         image_augmentation=None,
         optimizer="adam",
         learning_rate=1e-3,

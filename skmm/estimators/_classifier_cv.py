@@ -154,7 +154,7 @@ class MultimodalClassifierCV(MultimodalClassifier):
         image_encoder="cnn",
         image_weights=None,
         block_encoders=None,
-        balance="blend",
+        balance="ensemble",
         image_augmentation=None,
         optimizer="adam",
         learning_rate=1e-3,

@@ -6,8 +6,10 @@ This subpackage knows nothing of scikit-learn or pandas.
 from ._assembly import FUSIONS, IMAGE_AUGMENTATIONS, build_fused_network
 from ._balancing import (
     BALANCES,
+    BranchEarlyStopping,
     GradientModulation,
     blend_layer,
+    ensemble_groups,
     fit_blend_weights,
     head_loss_weights,
     modulated_blocks,
@@ -16,12 +18,14 @@ from ._balancing import (
 )
 from ._encoders import TEXT_ENCODERS, application_names
 from ._inference import PredictFunction
-from ._layers import AdjustableL2, HeadBlend, ModulatedGradient
+from ._layers import AdjustableL2, DetachedFeatures, HeadBlend, ModulatedGradient
 from ._losses import MultiTaskCrossEntropy
 
 __all__ = [
     "AdjustableL2",
     "BALANCES",
+    "BranchEarlyStopping",
+    "DetachedFeatures",
     "FUSIONS",
     "GradientModulation",
     "HeadBlend",
@@ -33,6 +37,7 @@ __all__ = [
     "application_names",
     "blend_layer",
     "build_fused_network",
+    "ensemble_groups",
     "fit_blend_weights",
     "head_loss_weights",
     "modulated_blocks",

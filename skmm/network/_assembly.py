@@ -19,6 +19,7 @@ from ._encoders import (
 from ._encoders import image_encoder as cnn_image_encoder
 from ._encoders import text_encoder as build_text_encoder
 from ._layers import (
+    DetachedFeatures,
     HeadBlend,
     ImageAugmentation,
     MaskedAveragePooling1D,
@@ -181,7 +182,7 @@ def build_fused_network(
         when 1 (a binary task) and softmax otherwise. The model output is
         their concatenation, of width ``n_outputs`` (which must equal
         ``sum(task_units)``); ``output_activation`` is then not used.
-    balance : {None, "auxiliary", "modulate", "blend"}, default=None
+    balance : {None, "auxiliary", "modulate", "blend", "ensemble"}, default=None
         Balanced multimodal learning, for networks of two blocks or more
         (one block gives the plain network whatever the value).
 
@@ -203,6 +204,14 @@ def build_fused_network(
           over the heads whose block is present, with weights fitted after
           training (:func:`fit_blend_weights`); it is not trained itself.
           The outputs are ``[output, fused_output, *auxiliary heads]``.
+        - ``"ensemble"``: as ``"blend"``, but each block's features enter the
+          fusion through a :class:`DetachedFeatures` layer
+          (``<name>_detached``), so an encoder learns from its own auxiliary
+          head only (a uni-modal ensemble with a fused head on top, Du et al.,
+          ICML 2023) and :class:`BranchEarlyStopping` can stop each branch at
+          its own best epoch. The auxiliary heads see the blocks' presence
+          masks without ``modality_dropout`` (which still applies to the
+          fused head).
     image_augmentation : sequence of {"flip", "shift", "zoom"}, optional
         Random transformations of image blocks during training only
         (horizontal flips; shifts of up to 10% of the height and width;
@@ -243,7 +252,7 @@ def build_fused_network(
             "of a built-in encoder; a block_encoders entry carries its own regularizers."
         )
 
-    inputs, blocks = [], []
+    inputs, blocks, own_presence = [], [], {}
     for spec in specs:
         x_in = keras.Input(shape=spec.shape, dtype=spec.dtype, name=spec.name)
         encoded = x_in
@@ -277,6 +286,7 @@ def build_fused_network(
                     present_in
                 )
         blocks.append((spec.name, feat, present))
+        own_presence[spec.name] = present_in if present is not None else None
 
     if task_units is not None:
         task_units = [int(units) for units in task_units]
@@ -296,13 +306,23 @@ def build_fused_network(
     )
     if balance is None or len(blocks) < 2:
         balance = None
+    # The heads of single blocks: with "ensemble" they see whether their block is
+    # there, not modality dropout, which is the fused head's training device.
+    single_blocks = blocks
+    if balance == "ensemble":
+        single_blocks = [(name, feat, own_presence[name]) for name, feat, _ in blocks]
     if fusion == "late":
-        outputs = _late_fusion(blocks, balance=balance, **head)
+        outputs = _late_fusion(single_blocks, balance=balance, **head)
     else:
         fused_blocks = blocks
         if balance == "modulate":
             fused_blocks = [
                 (name, ModulatedGradient(name=f"{name}_modulation")(feat), present)
+                for name, feat, present in blocks
+            ]
+        elif balance == "ensemble":
+            fused_blocks = [
+                (name, DetachedFeatures(name=f"{name}_detached")(feat), present)
                 for name, feat, present in blocks
             ]
         if fusion == "concat":
@@ -311,7 +331,8 @@ def build_fused_network(
             x = _gated_fusion(fused_blocks, units=fusion_units, reg=reg)
         else:
             x = _attention_fusion(fused_blocks, units=fusion_units, heads=fusion_heads, reg=reg)
-        fused_name = "fused_output" if balance == "blend" else "output"
+        blended = balance in ("blend", "ensemble")
+        fused_name = "fused_output" if blended else "output"
         outputs = _head(x, prefix="", output_name=fused_name, **head)
         if balance is not None:
             auxiliary = [
@@ -321,11 +342,11 @@ def build_fused_network(
                     output_name=f"{name}_aux_output",
                     **head,
                 )
-                for name, feat, present in blocks
+                for name, feat, present in single_blocks
             ]
             outputs = [outputs, *auxiliary]
-            if balance == "blend":
-                presences = [None] + [present for _, _, present in blocks]
+            if blended:
+                presences = [None] + [present for _, _, present in single_blocks]
                 outputs = [_blend(outputs, presences), *outputs]
     return keras.Model(inputs=inputs, outputs=outputs, name="fused_network")
 
@@ -570,7 +591,7 @@ def _late_fusion(blocks, *, n_outputs, balance=None, **head):
         )
         for name, feat, present in blocks
     ]
-    if balance == "blend":
+    if balance in ("blend", "ensemble"):
         return [_blend(outputs, [present for _, _, present in blocks]), *outputs]
     averaged = outputs
     if balance == "modulate":

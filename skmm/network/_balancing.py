@@ -26,7 +26,7 @@ from scipy.optimize import minimize
 from ._layers import HeadBlend, ModulatedGradient
 
 #: The accepted values of ``balance`` (None: one fused head, trained alone).
-BALANCES = ("blend", "auxiliary", "modulate")
+BALANCES = ("blend", "ensemble", "auxiliary", "modulate")
 
 #: Strength α of the gradient modulation: coefficient 1 - tanh(α (ρ - 1)) for ρ > 1.
 MODULATION_ALPHA = 0.5
@@ -239,3 +239,128 @@ def modulated_blocks(model):
         for layer in model.layers
         if isinstance(layer, ModulatedGradient) and layer.name.endswith(suffix)
     }
+
+
+def ensemble_groups(model):
+    """The separately stopped parts of a ``balance="ensemble"`` network, in training order.
+
+    Returns a list of ``(label, output name, layers)``: first one per block (its
+    encoder and auxiliary head: every layer with weights on the way to that
+    head), then ``("fused", "fused_output", layers)``, the fused head's own
+    layers (those on the way to it that no block's group holds).
+    """
+    names = [layer.name for layer in output_layers(model)]
+    groups, taken = [], set()
+    for name in names:
+        if name in ("output", "fused_output"):
+            continue
+        label = name.removesuffix("_output").removesuffix("_aux")
+        owned = _weighted_layers(model, name)
+        groups.append((label, name, owned))
+        taken.update(id(layer) for layer in owned)
+    if "fused_output" in names:
+        fused = [
+            layer for layer in _weighted_layers(model, "fused_output") if id(layer) not in taken
+        ]
+        groups.append(("fused", "fused_output", fused))
+    return groups
+
+
+def _weighted_layers(model, output_name):
+    path = keras.Model(model.inputs, model.get_layer(output_name).output)
+    return [layer for layer in path.layers if layer.weights]
+
+
+class BranchEarlyStopping(keras.callbacks.Callback):
+    """Stop each branch of a ``balance="ensemble"`` network at its own best epoch.
+
+    The blocks' branches (encoder + auxiliary head) learn independently (their
+    features reach the fused head through :class:`DetachedFeatures`), so each
+    is watched on its own head's loss: once it has not improved by
+    ``min_delta`` for ``patience`` epochs, its weights go back to those of its
+    best epoch and it is frozen. When every branch is frozen, the fused head
+    trains on their final features and is stopped the same way; training
+    ends when it is. A branch still training when the epochs run out gets its
+    best weights back too. Every layer is trainable again when training ends.
+
+    Parameters
+    ----------
+    groups : list of (label, output name, layers)
+        :func:`ensemble_groups` of the network.
+    monitor : {"val_loss", "loss"}
+        Watch the validation losses of the heads or their training losses.
+    patience : int
+    min_delta : float
+
+    Attributes
+    ----------
+    best_epochs : dict of str to int
+        Label -> the 0-based epoch whose weights the group kept (absent for
+        a fused head the epochs ran out on before it was watched).
+    """
+
+    def __init__(self, groups, monitor="val_loss", patience=10, min_delta=1e-4):
+        super().__init__()
+        self.groups = groups
+        self.prefix = "val_" if monitor == "val_loss" else ""
+        self.patience = patience
+        self.min_delta = min_delta
+
+    def on_train_begin(self, logs=None):
+        self.best_epochs = {}
+        self._state = {
+            label: {"best": math.inf, "wait": 0, "weights": None, "done": False}
+            for label, _, _ in self.groups
+        }
+        self._watching = {label for label, _, _ in self.groups if label != "fused"}
+        if not self._watching:
+            self._watching = set(self._state)
+
+    def _layers(self, label):
+        return next(layers for name, _, layers in self.groups if name == label)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        froze = False
+        for label, output_name, layers in self.groups:
+            if label not in self._watching:
+                continue
+            state = self._state[label]
+            value = logs.get(f"{self.prefix}{output_name}_loss")
+            if value is None or not math.isfinite(value):
+                continue
+            if value < state["best"] - self.min_delta:
+                state.update(best=value, wait=0, weights=[layer.get_weights() for layer in layers])
+                self.best_epochs[label] = epoch
+                continue
+            state["wait"] += 1
+            if state["wait"] >= self.patience:
+                self._finish(label)
+                froze = True
+        if froze:
+            if not self._watching and "fused" in self._state and not self._state["fused"]["done"]:
+                self._watching = {"fused"}
+            if self._watching:
+                self.model.make_train_function(force=True)
+            else:
+                self.model.stop_training = True
+
+    def _finish(self, label):
+        state = self._state[label]
+        layers = self._layers(label)
+        if state["weights"] is not None:
+            for layer, weights in zip(layers, state["weights"], strict=True):
+                layer.set_weights(weights)
+        for layer in layers:
+            layer.trainable = False
+        state["done"] = True
+        self._watching.discard(label)
+
+    def on_train_end(self, logs=None):
+        for label, _, layers in self.groups:
+            if not self._state[label]["done"] and label in self._watching:
+                self._finish(label)
+            for layer in layers:
+                layer.trainable = True
+        # The traced training step leaves the frozen layers out: trace it again next fit.
+        self.model.train_function = None

@@ -148,7 +148,14 @@ def _bag_of_ngrams(inputs, spec, *, embedding_dim, reg):
 
 
 def image_encoder(inputs, spec, *, image_filters, image_width_multiplier, l2):
-    """Conv2D + MaxPooling stages, then global average pooling."""
+    """Conv2D + MaxPooling stages, then global average and global max pooling side by side.
+
+    The average says how much of each pattern a picture holds, the maximum
+    whether it holds it anywhere (the concatenated pooling of fastai's
+    ``AdaptiveConcatPool2d``); the features have twice the last stage's
+    filters. On 363 small icons the pair scored 0.635 where the average alone
+    scored 0.554 (``docs/balanced_fusion.md``).
+    """
     reg = l2_regularizer(l2)
     x = inputs
     for stage, filters in enumerate(image_filters):
@@ -162,7 +169,9 @@ def image_encoder(inputs, spec, *, image_filters, image_width_multiplier, l2):
         )(x)
         if min(x.shape[1], x.shape[2]) >= 2:
             x = layers.MaxPooling2D(2, name=f"{spec.name}_pool{stage}")(x)
-    return layers.GlobalAveragePooling2D(name=f"{spec.name}_global_pool")(x)
+    average = layers.GlobalAveragePooling2D(name=f"{spec.name}_global_pool")(x)
+    maximum = layers.GlobalMaxPooling2D(name=f"{spec.name}_global_max_pool")(x)
+    return layers.Concatenate(name=f"{spec.name}_pools")([average, maximum])
 
 
 # How each keras.applications backbone wants its RGB input, given images in [0, 1]:

@@ -300,6 +300,23 @@ class ModulatedGradient(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="skmm")
+class DetachedFeatures(layers.Layer):
+    """Pass features through unchanged and let no gradient flow back through them.
+
+    ``balance="ensemble"`` puts one on each block's features where they enter
+    the fusion, so an encoder learns from its own block's auxiliary head
+    only and each branch can stop training at its own best epoch
+    (:class:`~skmm.network.BranchEarlyStopping`).
+    """
+
+    def call(self, inputs):
+        return ops.stop_gradient(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="skmm")
 class HeadBlend(layers.Layer):
     """Weighted average of several heads' predictions over the present blocks.
 

@@ -426,11 +426,15 @@ class ImageNormalizer(TransformerMixin, BaseEstimator):
         ``resize="pad"`` fills with. White by default. With ``channels=1`` its
         luminance is used.
 
-    standardize : bool, default=False
+    standardize : bool, default=True
         If True, ``fit`` learns the per-channel mean and standard deviation of
         the training images (after scaling to ``[0, 1]``, over all pixels of all
         images) and ``transform`` subtracts the mean and divides by the standard
-        deviation (floored at 1e-6).
+        deviation (floored at 1e-6). On by default: a CNN learns faster from
+        centred inputs (on 363 small icons, 0.673 accuracy against 0.635 with
+        ``[0, 1]`` pixels; ``docs/balanced_fusion.md``). False keeps the
+        pixels in ``[0, 1]`` and spares lazy inputs the decoding pass of
+        ``fit``.
 
     max_pixels : int or None, default=40_000_000
         Largest accepted ``width * height``. A larger image is refused with an
@@ -589,7 +593,7 @@ default="bilinear"
     ...     rng.integers(0, 256, size=(30, 40, 3), dtype=np.uint8),  # RGB
     ...     rng.integers(0, 256, size=(50, 20), dtype=np.uint8),  # grayscale
     ... ]
-    >>> normalizer = ImageNormalizer(size=(16, 16), resize="pad")
+    >>> normalizer = ImageNormalizer(size=(16, 16), resize="pad", standardize=False)
     >>> X = normalizer.fit_transform(images)
     >>> X.shape, X.dtype
     ((2, 16, 16, 3), dtype('float32'))
@@ -598,10 +602,10 @@ default="bilinear"
     >>> normalizer.get_block_info()
     {'kind': 'image', 'size': (16, 16), 'channels': 3}
 
-    With ``standardize=True`` each channel of the training images ends up with
-    mean about 0 and standard deviation about 1:
+    By default (``standardize=True``) each channel of the training images
+    ends up with mean about 0 and standard deviation about 1:
 
-    >>> scaler = ImageNormalizer(size=(16, 16), channels=1, standardize=True)
+    >>> scaler = ImageNormalizer(size=(16, 16), channels=1)
     >>> Z = scaler.fit_transform(images)
     >>> scaler.mean_.shape
     (1,)
@@ -627,7 +631,7 @@ default="bilinear"
         channels=3,
         resize="stretch",
         background=(255, 255, 255),
-        standardize=False,
+        standardize=True,
         max_pixels=40_000_000,
         resample="bilinear",
         root=None,

@@ -10,7 +10,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmm import MultimodalClassifier, MultimodalInput, MultimodalRegressor, TextTokenizer
-from skmm.network import HeadBlend, ModulatedGradient, blend_layer, serving_network
+from skmm.network import (
+    DetachedFeatures,
+    HeadBlend,
+    ModulatedGradient,
+    blend_layer,
+    ensemble_groups,
+    serving_network,
+)
 
 
 def keyword_and_weak_number(n=240, seed=0):
@@ -85,6 +92,8 @@ def test_every_balance_option_trains_with_missing_cells_tasks_and_regression():
     # [prediction, (fused head,) text head, number head], late's prediction and the
     # blocks' own heads; the blend, which alone adds the fused head, under both
     for balance, fusion in [
+        ("ensemble", "concat"),
+        ("ensemble", "late"),
         ("blend", "concat"),
         ("blend", "late"),
         ("auxiliary", "concat"),
@@ -97,9 +106,9 @@ def test_every_balance_option_trains_with_missing_cells_tasks_and_regression():
         ).fit(X, tasks)
         assert clf.predict(X).shape == (160, 2)
         outputs = clf[-1].model_.outputs
-        expected = 3 + (balance == "blend" and fusion == "concat")
+        expected = 3 + (balance in ("blend", "ensemble") and fusion == "concat")
         assert len(outputs) == (1 if balance is None else expected)
-    for balance in ("blend", "auxiliary", "modulate", None):
+    for balance in ("ensemble", "blend", "auxiliary", "modulate", None):
         reg = make_pipeline(
             fused_input(), MultimodalRegressor(balance=balance, epochs=3, random_state=0)
         ).fit(X, y.astype(float))
@@ -170,3 +179,59 @@ def test_partial_fit_keeps_the_blend_weights():
     clf.partial_fit(blocks, y)
     assert clf.head_weights_ == before
     assert clf.score(blocks, y) > 0.5
+
+
+def test_ensemble_branches_learn_from_their_own_heads_and_stop_on_their_own():
+    X, y = keyword_and_weak_number()
+    pre = fused_input().fit(X)
+    blocks = pre.transform(X)
+    number_weights = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            layer = self.model.get_layer("number_dense0")
+            number_weights.append(layer.get_weights()[0].copy())
+
+    clf = MultimodalClassifier(
+        balance="ensemble", epochs=60, n_iter_no_change=3, random_state=0, callbacks=[Record()]
+    ).fit(blocks, y)
+    assert [type(layer) for layer in clf.model_.layers].count(DetachedFeatures) == 2
+    labels = [label for label, _, _ in ensemble_groups(clf.model_)]
+    assert labels == ["text", "number", "fused"]
+    # the weak number fits (and overfits) first: its branch stopped and was frozen at
+    # its best epoch while the text branch went on
+    iterations = clf.head_iterations_
+    assert set(iterations) >= {"text", "number"}
+    assert iterations["number"] < iterations["text"]
+    best = iterations["number"] - 1
+    # (this recorder runs before the stopping rule, which restores at the end of
+    # epoch best + patience: from the next epoch on the branch holds its best weights)
+    assert len(number_weights) > best + 4
+    for later in number_weights[best + 4 :]:
+        np.testing.assert_array_equal(later, number_weights[best])  # frozen
+    assert not np.array_equal(number_weights[0], number_weights[best])
+    assert clf.best_iteration_ == max(iterations.values()) <= clf.n_iter_
+    # the network comes back fully trainable, so a later fit trains every branch
+    assert all(layer.trainable for layer in clf.model_.layers)
+    assert clf.score(blocks, y) >= 0.97
+    frozen = clf.model_.get_layer("number_dense0").get_weights()[0].copy()
+    clf.set_params(warm_start=True, epochs=2, early_stopping=False).fit(blocks, y)
+    assert not np.array_equal(clf.model_.get_layer("number_dense0").get_weights()[0], frozen)
+    assert "head_iterations_" not in vars(clf)
+
+
+def test_the_fused_head_sends_no_gradient_into_an_ensemble_branch():
+    X, y = keyword_and_weak_number(n=80)
+    blocks = fused_input().fit(X).transform(X)
+    clf = MultimodalClassifier(balance="ensemble", epochs=1, random_state=0).fit(blocks, y)
+    inputs = clf.feature_encoder_.transform(blocks)
+    fused = keras.Model(clf.model_.inputs, clf.model_.get_layer("fused_output").output)
+    import tensorflow as tf
+
+    encoder = clf.model_.get_layer("number_dense0").trainable_weights
+    head = clf.model_.get_layer("head_dense0").trainable_weights
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(fused(inputs, training=True))
+    to_encoder, to_head = tape.gradient(loss, [encoder[0], head[0]])
+    assert to_encoder is None or not np.any(to_encoder.numpy())
+    assert np.any(to_head.numpy())
