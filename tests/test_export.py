@@ -1,5 +1,6 @@
 """Exporting the fitted network (SavedModel, ONNX) and feeding the exported model."""
 
+import copy
 import functools
 import json
 import pickle
@@ -124,12 +125,13 @@ def test_serving_inputs_runs_the_fitted_preprocessing(fitted_pipeline, small_dat
 
 
 def test_serving_inputs_decodes_a_lazy_block(fitted_pipeline, small_data):
-    from skmm import ImageNormalizer, serving_inputs
+    from skmm import serving_inputs
     from skmm.compose import MultimodalBlocks
 
     X = _query_rows(small_data)
     blocks = fitted_pipeline[0].transform(X)
-    lazy = ImageNormalizer(size=(16, 16), lazy=True).fit_transform(X["image"])
+    fitted = fitted_pipeline[0].named_transformers_["image"]  # its standardization
+    lazy = copy.deepcopy(fitted).set_params(lazy=True).transform(X["image"])
     assert lazy.is_lazy_block
     lazy_blocks = MultimodalBlocks(dict(blocks, image=lazy), blocks.specs, blocks.masks)
     inputs = serving_inputs(fitted_pipeline[-1], lazy_blocks)
@@ -374,7 +376,7 @@ def test_onnx_export_refuses_a_conversion_that_differs(fitted_pipeline, tmp_path
     network = clf._predict_function
     monkeypatch.setattr(clf, "_predict_function", lambda inputs: network(inputs) + 1e-3)
     with pytest.raises(
-        RuntimeError, match=r"fusion='concat', balance='blend', text_encoder='bag'.*reproduce"
+        RuntimeError, match=r"fusion='concat', balance='ensemble', text_encoder='bag'.*reproduce"
     ):
         export_onnx(fitted_pipeline, tmp_path / "model.onnx")
     assert not (tmp_path / "model.onnx").exists()

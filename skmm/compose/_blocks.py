@@ -43,6 +43,11 @@ class BlockSpec:
         Whether the block carries a per-row presence mask (rows whose value
         was missing). The network then has a second input
         ``<name>_present`` and zeroes the block's features where it is 0.
+    pixel_scaling : tuple of (tuple of float, tuple of float), or None, default=None
+        For image blocks standardized by their transformer, the per-channel
+        ``(mean, std)`` that was removed from pixels in [0, 1]; an encoder
+        that wants the pixels themselves (a ``keras.applications`` backbone)
+        undoes it. None: the pixels are in [0, 1].
     """
 
     name: str
@@ -51,6 +56,7 @@ class BlockSpec:
     dtype: str
     vocabulary_size: int | None = None
     presence: bool = False
+    pixel_scaling: tuple | None = None
 
     def __post_init__(self):
         if self.kind not in BLOCK_KINDS:

@@ -519,4 +519,5 @@ def _make_spec(name, info, array):
         dtype=array.dtype.name,
         vocabulary_size=info.get("vocabulary_size") if kind == "text" else None,
         presence=kind in _MASKED_KINDS,
+        pixel_scaling=info.get("pixel_scaling") if kind == "image" else None,
     )

@@ -223,7 +223,9 @@ def application_names():
 def application_encoder(inputs, spec, *, application, weights=None):
     """A ``keras.applications`` backbone (no top, global average pooling).
 
-    Images arrive in [0, 1] with 3 channels (RGB); a ``Rescaling`` layer
+    Images arrive in [0, 1] with 3 channels (RGB), or standardized by their
+    transformer (``spec.pixel_scaling``, undone by a first ``Rescaling``
+    layer, ``<block>_unstandardize``); a ``Rescaling`` layer
     (and, for caffe-style backbones, a ``ReverseChannels`` layer) brings them
     to the range the backbone was trained on (see ``_PREPROCESSING``). The
     backbone is one nested model named ``<block>_backbone``; it carries no L2
@@ -243,6 +245,12 @@ def application_encoder(inputs, spec, *, application, weights=None):
         )
     mode = _PREPROCESSING[application]
     name = spec.name
+    scaling = getattr(spec, "pixel_scaling", None)
+    if scaling is not None:  # standardized by the transformer: back to [0, 1] first
+        mean, std = scaling
+        inputs = layers.Rescaling(list(std), offset=list(mean), name=f"{name}_unstandardize")(
+            inputs
+        )
     if mode == "tf":
         x = layers.Rescaling(2.0, offset=-1.0, name=f"{name}_rescaling")(inputs)
     elif mode == "torch":

@@ -920,14 +920,22 @@ or LazyImages
         Returns
         -------
         info : dict
-            ``{"kind": "image", "size": (height, width), "channels": channels}``.
+            ``{"kind": "image", "size": (height, width), "channels": channels}``,
+            and with ``standardize=True`` ``"pixel_scaling": (mean_, std_)`` as
+            tuples of floats (what a pretrained backbone must undo).
         """
         check_is_fitted(self)
-        return {
+        info = {
             "kind": "image",
             "size": tuple(int(v) for v in self.size),
             "channels": int(self.channels),
         }
+        if self.standardize:
+            info["pixel_scaling"] = (
+                tuple(float(v) for v in self.mean_),
+                tuple(float(v) for v in self.std_),
+            )
+        return info
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

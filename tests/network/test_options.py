@@ -324,6 +324,24 @@ def test_mobilenetv2_backbone_builds_and_predicts():
     assert out.shape == (3, 2)
 
 
+def test_a_backbone_gets_back_the_pixels_of_standardized_images():
+    from skmm import ImageNormalizer
+
+    rng = np.random.RandomState(0)
+    images = [rng.randint(0, 256, (32, 32, 3)).astype(np.uint8) for _ in range(4)]
+    raw = ImageNormalizer(size=(32, 32), standardize=False).fit_transform(images)
+    scaler = ImageNormalizer(size=(32, 32)).fit(images)  # standardize=True, the default
+    info = scaler.get_block_info()
+    np.testing.assert_allclose(info["pixel_scaling"][0], scaler.mean_)
+    spec = BlockSpec("image", "image", (32, 32, 3), "float32", pixel_scaling=info["pixel_scaling"])
+    model = build_fused_network(
+        [spec], n_outputs=2, output_activation="softmax", image_encoder="MobileNetV2"
+    )
+    seen = keras.Model(model.inputs, model.get_layer("image_unstandardize").output)
+    back = keras.ops.convert_to_numpy(seen(scaler.transform(images)))
+    np.testing.assert_allclose(back, raw, atol=1e-5)  # [0, 1] again, before the rescaling
+
+
 @pytest.mark.parametrize("shape", [(16, 16, 3), (32, 32, 1), (32, 32)])
 def test_backbone_refuses_images_it_cannot_take(shape):
     spec = BlockSpec("image", "image", shape, "float32")
@@ -466,6 +484,8 @@ def test_defaults_build_the_original_network():
             "image_conv0",
             "image_pool0",
             "image_global_pool",
+            "image_global_max_pool",
+            "image_pools",
             "image_masked",
             "tabular",
             "tabular_dense0",

@@ -44,7 +44,7 @@ def _encode(img, fmt="PNG", **kwargs):
 
 def _one(cell, **params):
     """Transform a single cell and return the (H, W, C) result."""
-    return ImageNormalizer(**params).fit_transform([cell])[0]
+    return ImageNormalizer(**{"standardize": False, **params}).fit_transform([cell])[0]
 
 
 def _raises_at(cell, match_parts, exc=ValueError, **params):
@@ -70,7 +70,9 @@ def rgb_png(tmp_path):
 
 def test_path_str_and_pathlib(rgb_png):
     expected = RGB8.astype(np.float32) / 255
-    out = ImageNormalizer(size=(8, 8)).fit_transform([str(rgb_png), Path(rgb_png)])
+    out = ImageNormalizer(standardize=False, size=(8, 8)).fit_transform(
+        [str(rgb_png), Path(rgb_png)]
+    )
     assert out.shape == (2, 8, 8, 3) and out.dtype == np.float32
     np.testing.assert_array_equal(out[0], expected)
     np.testing.assert_array_equal(out[1], expected)
@@ -104,10 +106,10 @@ def test_numeric_array_dtypes():
 
 def test_stacks_of_images():
     stack4 = RNG.integers(0, 256, size=(3, 8, 8, 3), dtype=np.uint8)
-    out = ImageNormalizer(size=(8, 8)).fit_transform(stack4)
+    out = ImageNormalizer(standardize=False, size=(8, 8)).fit_transform(stack4)
     np.testing.assert_array_equal(out, stack4.astype(np.float32) / 255)
     stack3 = RNG.random((2, 6, 7))
-    out = ImageNormalizer(size=(6, 7), channels=1).fit_transform(stack3)
+    out = ImageNormalizer(standardize=False, size=(6, 7), channels=1).fit_transform(stack3)
     np.testing.assert_allclose(out[..., 0], stack3, atol=1e-7)
 
 
@@ -126,14 +128,14 @@ def test_containers(rgb_png):
         np.array([str(rgb_png), str(rgb_png)]),
     ]
     for X in containers:
-        out = ImageNormalizer(size=(8, 8)).fit_transform(X)
+        out = ImageNormalizer(standardize=False, size=(8, 8)).fit_transform(X)
         assert out.shape == (2, 8, 8, 3)
         np.testing.assert_array_equal(out[1], expected)
 
 
 def test_dataframe_feature_names():
     X = pd.DataFrame({"img": [RGB8]})
-    est = ImageNormalizer(size=(8, 8)).fit(X)
+    est = ImageNormalizer(standardize=False, size=(8, 8)).fit(X)
     assert est.n_features_in_ == 1
     assert list(est.feature_names_in_) == ["img"]
     est.transform(X)
@@ -307,7 +309,7 @@ def test_standardize_learns_mean_and_std():
     est = ImageNormalizer(size=(8, 8), standardize=True)
     out = est.fit_transform(images)
     assert est.mean_.shape == (3,) and est.std_.shape == (3,)
-    raw = ImageNormalizer(size=(8, 8)).fit_transform(images)
+    raw = ImageNormalizer(standardize=False, size=(8, 8)).fit_transform(images)
     np.testing.assert_allclose(est.mean_, raw.mean(axis=(0, 1, 2)), rtol=1e-5)
     np.testing.assert_allclose(est.std_, raw.std(axis=(0, 1, 2)), rtol=1e-4)
     np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0, atol=1e-5)
@@ -339,7 +341,7 @@ def test_missing_cells():
         _raises_at(cell, ["missing"], missing="error")
     # fit alone also checks cells.
     with pytest.raises(ValueError, match="row 0.*missing"):
-        ImageNormalizer(missing="error").fit([None, RGB8])
+        ImageNormalizer(standardize=False, missing="error").fit([None, RGB8])
 
 
 def test_unsupported_cells():
@@ -365,7 +367,9 @@ def test_fifo_is_refused_without_blocking(tmp_path):
 
     def run():
         try:
-            ImageNormalizer(size=(8, 8)).fit_transform(pd.Series([fifo], name="photo"))
+            ImageNormalizer(standardize=False, size=(8, 8)).fit_transform(
+                pd.Series([fifo], name="photo")
+            )
         except ValueError as exc:
             result["error"] = str(exc)
 
@@ -481,7 +485,7 @@ def test_pillow_decompression_bomb_guard(tmp_path, monkeypatch):
 
 
 def test_bad_containers():
-    est = ImageNormalizer(size=(4, 4))
+    est = ImageNormalizer(standardize=False, size=(4, 4))
     with pytest.raises(ValueError, match="ambiguous"):
         est.fit_transform(np.zeros((4, 4)))
     with pytest.raises(ValueError, match=r"\(H, W, C\)"):
@@ -538,9 +542,9 @@ def test_bomb_guard_with_threads_leaves_no_filter(tmp_path, monkeypatch):
     X = pd.Series([good] * 5 + [bomb] + [good] * 5 + [bomb], name="photo")
     before = list(warnings.filters)
     with pytest.raises(ValueError, match=r"column 'photo', row 5\b.*decompression-bomb"):
-        ImageNormalizer(size=(8, 8), max_pixels=None, n_jobs=4).fit_transform(X)
+        ImageNormalizer(standardize=False, size=(8, 8), max_pixels=None, n_jobs=4).fit_transform(X)
     assert warnings.filters == before
-    out = ImageNormalizer(size=(8, 8), n_jobs=4).fit_transform([good] * 8)
+    out = ImageNormalizer(standardize=False, size=(8, 8), n_jobs=4).fit_transform([good] * 8)
     assert out.shape == (8, 8, 8, 3)
     assert warnings.filters == before
 
@@ -575,13 +579,15 @@ def test_root_accepts_relative_and_absolute_paths_inside(rooted):
     root, inside, _ = rooted
     expected = RGB8.astype(np.float32) / 255
     cells = ["sub/in.png", inside, str(inside), "sub/../sub/in.png", RGB8]
-    out = ImageNormalizer(size=(8, 8), root=root).fit_transform(cells)
+    out = ImageNormalizer(standardize=False, size=(8, 8), root=root).fit_transform(cells)
     for image in out:
         np.testing.assert_array_equal(image, expected)
     # A root given through a symbolic link is resolved too.
     link = root.parent / "root_link"
     link.symlink_to(root, target_is_directory=True)
-    out = ImageNormalizer(size=(8, 8), root=str(link)).fit_transform([str(link / "sub/in.png")])
+    out = ImageNormalizer(standardize=False, size=(8, 8), root=str(link)).fit_transform(
+        [str(link / "sub/in.png")]
+    )
     np.testing.assert_array_equal(out[0], expected)
 
 
@@ -610,14 +616,14 @@ def test_root_refuses_symlink_pointing_outside(rooted):
     _outside_root("escape_dir/out.png", root)
     # A symbolic link that stays inside root is fine.
     (root / "alias.png").symlink_to(inside)
-    out = ImageNormalizer(size=(8, 8), root=root).fit_transform(["alias.png"])
+    out = ImageNormalizer(standardize=False, size=(8, 8), root=root).fit_transform(["alias.png"])
     np.testing.assert_array_equal(out[0], RGB8.astype(np.float32) / 255)
 
 
 def test_root_is_checked_in_fit_without_decoding(rooted):
     root, _, outside = rooted
     with pytest.raises(ValueError, match="row 0.*outside root"):
-        ImageNormalizer(size=(8, 8), root=root).fit([str(outside)])
+        ImageNormalizer(standardize=False, size=(8, 8), root=root).fit([str(outside)])
 
 
 def test_root_missing_file_inside_root(rooted):
@@ -628,11 +634,11 @@ def test_root_missing_file_inside_root(rooted):
 def test_root_must_be_an_existing_directory(rooted):
     root, inside, _ = rooted
     with pytest.raises(ValueError, match="root must be an existing directory.*does not exist"):
-        ImageNormalizer(root=root / "nope").fit([RGB8])
+        ImageNormalizer(standardize=False, root=root / "nope").fit([RGB8])
     with pytest.raises(ValueError, match="root must be an existing directory.*not a directory"):
-        ImageNormalizer(root=inside).fit([RGB8])
+        ImageNormalizer(standardize=False, root=inside).fit([RGB8])
     with pytest.raises(ValueError, match="root must be"):
-        ImageNormalizer(root="").fit([RGB8])
+        ImageNormalizer(standardize=False, root="").fit([RGB8])
 
 
 # --------------------------------------------------------------------------- #
@@ -654,8 +660,10 @@ def test_missing_zeros_fills_zero_images(rgb_png):
     expected = RGB8.astype(np.float32) / 255
     cells = [str(rgb_png), None, np.nan, pd.NA, "", "  ", RGB8, pd.NaT]
     X = pd.Series(cells, name="photo", dtype=object)
-    assert ImageNormalizer().missing == "zeros"  # the default, as for text and audio
-    est = ImageNormalizer(size=(8, 8))
+    assert (
+        ImageNormalizer(standardize=False).missing == "zeros"
+    )  # the default, as for text and audio
+    est = ImageNormalizer(standardize=False, size=(8, 8))
     out = est.fit_transform(X)
     assert out.shape == (8, 8, 8, 3)
     np.testing.assert_array_equal(out[0], expected)
@@ -669,7 +677,7 @@ def test_missing_zeros_fills_zero_images(rgb_png):
     for policy in ("zeros", "error"):
         for fit in ("fit", "fit_transform"):
             with pytest.raises(ValueError, match="column 'photo'.*every one of the 2 training"):
-                getattr(ImageNormalizer(size=(4, 4), missing=policy), fit)(
+                getattr(ImageNormalizer(standardize=False, size=(4, 4), missing=policy), fit)(
                     pd.Series([None, ""], name="photo")
                 )
 
@@ -702,7 +710,7 @@ def test_missing_file_is_an_error_under_both_policies(tmp_path):
 
 
 def test_not_fitted_and_block_info():
-    est = ImageNormalizer(size=(5, 6), channels=1)
+    est = ImageNormalizer(standardize=False, size=(5, 6), channels=1)
     with pytest.raises(NotFittedError):
         est.transform([GRAY8])
     with pytest.raises(NotFittedError):
@@ -737,15 +745,19 @@ def test_refit_and_changed_params():
 
 
 def test_tags():
-    tags = ImageNormalizer().__sklearn_tags__()
+    tags = ImageNormalizer(standardize=False).__sklearn_tags__()
     assert tags.input_tags.one_d_array and tags.input_tags.string
     assert not tags.input_tags.two_d_array and tags.input_tags.allow_nan
     assert tags.transformer_tags.preserves_dtype == ["float32"]
-    assert not ImageNormalizer(missing="error").__sklearn_tags__().input_tags.allow_nan
+    assert (
+        not ImageNormalizer(standardize=False, missing="error")
+        .__sklearn_tags__()
+        .input_tags.allow_nan
+    )
 
 
 def test_data_free_sklearn_checks():
-    name, est = "ImageNormalizer", ImageNormalizer(size=(8, 8))
+    name, est = "ImageNormalizer", ImageNormalizer(standardize=False, size=(8, 8))
     check_no_attributes_set_in_init(name, est)
     check_parameters_default_constructible(name, est)
     check_get_params_invariance(name, est)

@@ -41,11 +41,11 @@ def series(files):
 
 
 def _lazy(**params):
-    return ImageNormalizer(size=(8, 8), lazy=True, **params)
+    return ImageNormalizer(size=(8, 8), lazy=True, **{"standardize": False, **params})
 
 
 def _eager(**params):
-    return ImageNormalizer(size=(8, 8), lazy=False, **params)
+    return ImageNormalizer(size=(8, 8), lazy=False, **{"standardize": False, **params})
 
 
 # --------------------------------------------------------------------------- #
@@ -263,22 +263,27 @@ def test_lazy_output_does_not_follow_later_changes_to_the_input(files):
 
 def test_auto_is_eager_below_the_threshold(series):
     assert image_module.LAZY_THRESHOLD_BYTES == 512 * 2**20
-    out = ImageNormalizer(size=(8, 8)).fit_transform(series)
+    out = ImageNormalizer(standardize=False, size=(8, 8)).fit_transform(series)
     assert isinstance(out, np.ndarray)
 
 
 def test_auto_is_lazy_above_the_threshold_for_paths_only(series, files, monkeypatch):
     monkeypatch.setattr(image_module, "LAZY_THRESHOLD_BYTES", 100)
-    est = ImageNormalizer(size=(8, 8))
+    est = ImageNormalizer(standardize=False, size=(8, 8))
     assert isinstance(est.fit_transform(series), LazyImages)
     assert isinstance(est.fit(series).transform(series), LazyImages)
     with_missing = pd.Series([files[0], None, ""], name="photo")
-    assert isinstance(ImageNormalizer(missing="zeros").fit_transform(with_missing), LazyImages)
+    assert isinstance(
+        ImageNormalizer(standardize=False, missing="zeros").fit_transform(with_missing), LazyImages
+    )
     stack = RNG.integers(0, 256, size=(4, 8, 8, 3), dtype=np.uint8)
     png = _png_bytes()
     for X in (stack, list(stack), [png] * 4, [files[0], png], [files[0], stack[0]]):
         assert isinstance(est.fit_transform(X), np.ndarray)
-    assert isinstance(ImageNormalizer(size=(8, 8), lazy=False).fit_transform(series), np.ndarray)
+    assert isinstance(
+        ImageNormalizer(standardize=False, size=(8, 8), lazy=False).fit_transform(series),
+        np.ndarray,
+    )
     monkeypatch.setattr(image_module, "LAZY_THRESHOLD_BYTES", N_FILES * 8 * 8 * 3 * 4)
     assert isinstance(est.fit_transform(series), np.ndarray)  # not above: eager
 
@@ -326,7 +331,7 @@ def test_threads_are_used(series, monkeypatch):
     monkeypatch.setattr(image_module, "decode_into", slow_decode)
     pil = Image.new("RGB", (4, 4))
     X = [*series, pil, pil]
-    ImageNormalizer(size=(8, 8), n_jobs=2).fit_transform(X)
+    ImageNormalizer(standardize=False, size=(8, 8), n_jobs=2).fit_transform(X)
     assert len(seen["str"]) == 2
     assert seen["Image"] == {threading.get_ident()}  # PIL images stay in the calling thread
     seen.clear()
