@@ -313,8 +313,6 @@ class BranchEarlyStopping(keras.callbacks.Callback):
             for label, _, _ in self.groups
         }
         self._watching = {label for label, _, _ in self.groups if label != "fused"}
-        if not self._watching:
-            self._watching = set(self._state)
 
     def _layers(self, label):
         return next(layers for name, _, layers in self.groups if name == label)
