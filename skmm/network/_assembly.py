@@ -347,7 +347,7 @@ def build_fused_network(
             outputs = [outputs, *auxiliary]
             if blended:
                 presences = [None] + [present for _, _, present in single_blocks]
-                outputs = [_blend(outputs, presences), *outputs]
+                outputs = [_blend(outputs, presences, **head), *outputs]
     return keras.Model(inputs=inputs, outputs=outputs, name="fused_network")
 
 
@@ -380,12 +380,27 @@ def _augment(x, name, augmentation):
     )
 
 
-def _blend(heads, presences):
+def _blend(heads, presences, *, n_outputs, output_activation, task_units, **_):
     """The prediction: a ``HeadBlend`` of ``heads`` over those present."""
     masks = [present for present in presences if present is not None]
-    return HeadBlend([present is not None for present in presences], name="output")(
-        [*heads, *masks]
-    )
+    return HeadBlend(
+        [present is not None for present in presences],
+        probability_groups=probability_groups(n_outputs, output_activation, task_units),
+        name="output",
+    )([*heads, *masks])
+
+
+def probability_groups(n_outputs, output_activation, task_units=None):
+    """How the head's units group into probability distributions (for
+    :class:`HeadBlend`): the tasks' widths, one softmax group, one Bernoulli
+    unit per sigmoid; None for other activations (values)."""
+    if task_units is not None:
+        return list(task_units)
+    if output_activation == "softmax":
+        return [n_outputs]
+    if output_activation == "sigmoid":
+        return [1] * n_outputs
+    return None
 
 
 def _check_block_dict(mapping, arg, specs):
@@ -592,7 +607,8 @@ def _late_fusion(blocks, *, n_outputs, balance=None, **head):
         for name, feat, present in blocks
     ]
     if balance in ("blend", "ensemble"):
-        return [_blend(outputs, [present for _, _, present in blocks]), *outputs]
+        presences = [present for _, _, present in blocks]
+        return [_blend(outputs, presences, n_outputs=n_outputs, **head), *outputs]
     averaged = outputs
     if balance == "modulate":
         averaged = [

@@ -6,8 +6,11 @@ Wu et al., ICML 2022). ``build_fused_network(balance=...)`` therefore gives
 every block an auxiliary head that predicts the target from that block alone,
 trained beside the fused head; ``"modulate"`` also damps the gradient that the
 fused head sends to the modality that currently fits best; ``"blend"`` makes
-the prediction a weighted average of the fused head and the auxiliary heads,
-with weights fitted on held-out rows (:func:`fit_blend_weights`).
+the prediction a weighted blend of the fused head and the auxiliary heads
+(a normalized weighted geometric mean of their probabilities for a
+classifier, a weighted mean of their values for a regressor; see
+:class:`HeadBlend`), with weights fitted on held-out rows
+(:func:`fit_blend_weights`).
 
 A balanced network has several outputs: ``outputs[0]`` (the layer named
 ``"output"``) is the prediction, the others are the heads that are trained.
@@ -23,7 +26,7 @@ import keras
 import numpy as np
 from scipy.optimize import minimize
 
-from ._layers import HeadBlend, ModulatedGradient
+from ._layers import BLEND_EPSILON, HeadBlend, ModulatedGradient
 
 #: The accepted values of ``balance`` (None: one fused head, trained alone).
 BALANCES = ("blend", "ensemble", "auxiliary", "modulate")
@@ -31,8 +34,11 @@ BALANCES = ("blend", "ensemble", "auxiliary", "modulate")
 #: Strength α of the gradient modulation: coefficient 1 - tanh(α (ρ - 1)) for ρ > 1.
 MODULATION_ALPHA = 0.5
 
-#: Penalty on the blend logits (pulls the fitted blend weights toward uniform).
-BLEND_PENALTY = 1e-3
+#: Penalty on the blend logits, divided by the number of held-out rows: it pulls the
+#: fitted blend weights toward uniform, the more so the fewer rows they are fitted on
+#: (a prior worth about one row; a few dozen held-out rows otherwise pick weights
+#: that fit their own noise).
+BLEND_PENALTY = 1.0
 
 
 def serving_network(model):
@@ -91,8 +97,8 @@ def fit_blend_weights(model, head_predictions, masks, y, sample_weight, loss):
     -------
     weights : ndarray of shape (n_heads,)
         The fitted weights (non-negative, summing to 1): those minimizing the
-        loss of the blended prediction plus ``BLEND_PENALTY`` times the squared
-        norm of their logits.
+        loss of the blended prediction plus ``BLEND_PENALTY / n_rows`` times
+        the squared norm of their logits.
     """
     layer = blend_layer(model)
     heads = [np.asarray(h, dtype=np.float64) for h in head_predictions]
@@ -100,12 +106,13 @@ def fit_blend_weights(model, head_predictions, masks, y, sample_weight, loss):
     factors = [ones if m is None else np.asarray(m, dtype=np.float64).reshape(-1, 1) for m in masks]
     y = np.asarray(y)
     weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32)
+    penalty = BLEND_PENALTY / len(heads[0])
 
     def objective(logits):
         weights = np.exp(logits - logits.max())
         weights /= weights.sum()
-        blended = blend(heads, factors, weights)
-        return _mean_loss(loss, y, blended, weight) + BLEND_PENALTY * float(logits @ logits)
+        blended = blend(heads, factors, weights, layer.probability_groups)
+        return _mean_loss(loss, y, blended, weight) + penalty * float(logits @ logits)
 
     result = minimize(
         objective,
@@ -167,18 +174,36 @@ def _mean_loss(loss, y, prediction, sample_weight):
     return float(np.average(per_row, weights=sample_weight))
 
 
-def blend(heads, factors, weights):
+def blend(heads, factors, weights, probability_groups=None):
     """What :class:`HeadBlend` computes, in NumPy (for fitting its weights)."""
     weighted = [w * m for w, m in zip(weights, factors, strict=True)]
-    norm = sum(weighted)
-    total = sum(f * h for f, h in zip(weighted, heads, strict=True))
-    present = sum(factors)
-    fallback = np.where(
-        present > 0,
-        sum(m * h for m, h in zip(factors, heads, strict=True)) / np.where(present > 0, present, 1),
-        sum(heads) / len(heads),
-    )
-    return np.where(norm > 0, total / np.where(norm > 0, norm, 1), fallback)
+    weighted_norm, present_norm = sum(weighted), sum(factors)
+    shares = [
+        np.where(weighted_norm > 0, w, np.where(present_norm > 0, m, 1.0))
+        for w, m in zip(weighted, factors, strict=True)
+    ]
+    norm = sum(shares)
+    shares = [share / norm for share in shares]
+    if probability_groups is None:
+        return sum(share * head for share, head in zip(shares, heads, strict=True))
+    parts, start = [], 0
+    for width in probability_groups:
+        chunks = [
+            np.clip(head[:, start : start + width], BLEND_EPSILON, 1.0 - BLEND_EPSILON)
+            for head in heads
+        ]
+        if width == 1:
+            log_odds = sum(
+                share * (np.log(p) - np.log1p(-p)) for share, p in zip(shares, chunks, strict=True)
+            )
+            parts.append(1.0 / (1.0 + np.exp(-log_odds)))
+        else:
+            log_p = sum(share * np.log(p) for share, p in zip(shares, chunks, strict=True))
+            log_p -= log_p.max(axis=-1, keepdims=True)
+            p = np.exp(log_p)
+            parts.append(p / p.sum(axis=-1, keepdims=True))
+        start += width
+    return np.concatenate(parts, axis=-1)
 
 
 class GradientModulation(keras.callbacks.Callback):

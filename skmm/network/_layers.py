@@ -318,32 +318,66 @@ class DetachedFeatures(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="skmm")
 class HeadBlend(layers.Layer):
-    """Weighted average of several heads' predictions over the present blocks.
+    """Weighted blend of several heads' predictions over the present blocks.
 
     Called on ``[*heads, *presences]``: ``heads`` are ``(batch, units)``
     predictions of the same target (probabilities or values), one per head;
     ``presences`` hold one ``(batch, 1)`` mask per head flagged in
     ``has_presence``, in head order (heads without a flag, such as the fused
-    head, count as present). The output is
-    :math:`\\sum_h w_h m_h p_h / \\sum_h w_h m_h`, with :math:`w` the
-    non-trainable ``blend_weights`` (uniform until
-    :meth:`set_blend_weights` is called with weights fitted on held-out
-    rows). A row whose present heads all have weight 0 gets the plain
-    average of its present heads, and a row with no present head the plain
-    average of all heads. Probabilities blended this way stay probabilities.
+    head, count as present). With :math:`w` the non-trainable
+    ``blend_weights`` (uniform until :meth:`set_blend_weights` is called with
+    weights fitted on held-out rows) and :math:`m_h` the presence of head
+    :math:`h`, each head gets the factor :math:`f_h = w_h m_h`. A row whose
+    present heads all have weight 0 takes its present heads alike
+    (:math:`f_h = m_h`), and a row with no present head takes every head
+    alike.
+
+    - Values (``probability_groups=None``, a regressor's heads): the output is
+      the weighted mean :math:`\\sum_h f_h p_h / \\sum_h f_h`.
+    - Probabilities (``probability_groups`` given): the output is the
+      normalized weighted geometric mean of the heads' distributions,
+      :math:`p \\propto \\prod_h p_h^{f_h / \\sum_h f_h}`, within each group of
+      units: a group of one unit is a Bernoulli probability (a sigmoid unit:
+      its log-odds are averaged), a group of ``k > 1`` units a categorical
+      distribution over ``k`` classes (a softmax: its log-probabilities are
+      averaged, then renormalized). A confident head is not diluted by an
+      unsure one as in an arithmetic mean: for heads that err independently,
+      as heads of different modalities do, adding log-probabilities is how
+      their evidence combines (a product of experts), and on the real data
+      measured it predicted better (``docs/balanced_fusion.md``).
 
     Parameters
     ----------
     has_presence : sequence of bool
         One flag per head: whether a presence mask follows for it.
+    probability_groups : sequence of int, optional
+        Widths of the heads' probability groups, in unit order, summing to
+        the number of units: ``[n_classes]`` for a softmax head, ``[1]`` for a
+        binary one, ``[1] * n_labels`` for multi-label sigmoids, the tasks'
+        widths for multi-task heads. None: the heads predict values, blended
+        arithmetically.
     """
 
-    def __init__(self, has_presence, **kwargs):
+    def __init__(self, has_presence, probability_groups=None, **kwargs):
         super().__init__(**kwargs)
         self.has_presence = [bool(flag) for flag in has_presence]
+        if probability_groups is not None:
+            probability_groups = [int(width) for width in probability_groups]
+            if not probability_groups or min(probability_groups) < 1:
+                raise ValueError(
+                    f"probability_groups must be positive widths; got {probability_groups!r}."
+                )
+        self.probability_groups = probability_groups
 
     def build(self, input_shape):
         n_heads = len(self.has_presence)
+        units = input_shape[0][-1]
+        if self.probability_groups is not None and units is not None:
+            if sum(self.probability_groups) != units:
+                raise ValueError(
+                    f"probability_groups {self.probability_groups} must sum to the heads' "
+                    f"{units} units."
+                )
         self.blend_weights = self.add_weight(
             shape=(n_heads,),
             initializer=keras.initializers.Constant(1.0 / n_heads),
@@ -359,16 +393,17 @@ class HeadBlend(layers.Layer):
             ops.cast(next(presences), ones.dtype) if flag else ones for flag in self.has_presence
         ]
         weights = ops.cast(self.blend_weights, ones.dtype)
-
-        def average(factors):
-            total = sum(factor * head for factor, head in zip(factors, heads, strict=True))
-            return total, sum(factors)
-
-        weighted, weighted_norm = average([weights[h] * masks[h] for h in range(n_heads)])
-        present, present_norm = average(masks)
-        plain = sum(heads) / float(n_heads)
-        fallback = ops.where(present_norm > 0, present / _nonzero(present_norm), plain)
-        return ops.where(weighted_norm > 0, weighted / _nonzero(weighted_norm), fallback)
+        weighted = [weights[h] * masks[h] for h in range(n_heads)]
+        weighted_norm, present_norm = sum(weighted), sum(masks)
+        factors = [
+            ops.where(weighted_norm > 0, w, ops.where(present_norm > 0, m, ones))
+            for w, m in zip(weighted, masks, strict=True)
+        ]
+        norm = sum(factors)
+        shares = [factor / norm for factor in factors]
+        if self.probability_groups is None:
+            return sum(share * head for share, head in zip(shares, heads, strict=True))
+        return _geometric_blend(heads, shares, self.probability_groups)
 
     def set_blend_weights(self, weights):
         """Set the weights of the heads (non-negative, any positive sum)."""
@@ -385,7 +420,37 @@ class HeadBlend(layers.Layer):
         return input_shape[0]
 
     def get_config(self):
-        return {**super().get_config(), "has_presence": list(self.has_presence)}
+        return {
+            **super().get_config(),
+            "has_presence": list(self.has_presence),
+            "probability_groups": self.probability_groups,
+        }
+
+
+#: Probabilities are clipped to ``[BLEND_EPSILON, 1 - BLEND_EPSILON]`` before their
+#: logarithm is taken (Keras' clipping in its cross-entropies).
+BLEND_EPSILON = 1e-7
+
+
+def _geometric_blend(heads, shares, groups):
+    """Normalized weighted geometric mean of the heads' distributions, per group."""
+    parts, start = [], 0
+    for width in groups:
+        chunks = [
+            ops.clip(head[:, start : start + width], BLEND_EPSILON, 1.0 - BLEND_EPSILON)
+            for head in heads
+        ]
+        if width == 1:
+            log_odds = sum(
+                share * (ops.log(p) - ops.log(1.0 - p))
+                for share, p in zip(shares, chunks, strict=True)
+            )
+            parts.append(ops.sigmoid(log_odds))
+        else:
+            log_p = sum(share * ops.log(p) for share, p in zip(shares, chunks, strict=True))
+            parts.append(ops.softmax(log_p, axis=-1))
+        start += width
+    return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=-1)
 
 
 def _nonzero(norm):

@@ -74,9 +74,17 @@ def test_blend_weights_are_fitted_on_held_out_rows_and_make_the_prediction():
     )
     w = np.array(list(weights.values()))
     present = inputs["text_present"].reshape(-1, 1)
-    expected = (w[0] * fused + w[1] * present * text + w[2] * number) / (
-        w[0] + w[1] * present + w[2]
-    )
+
+    def log_odds(p):
+        p = np.clip(p, 1e-7, 1 - 1e-7)
+        return np.log(p) - np.log1p(-p)
+
+    # a binary head's probabilities blend as the weighted mean of their log-odds (the
+    # normalized weighted geometric mean of the Bernoulli distributions)
+    mean_log_odds = (
+        w[0] * log_odds(fused) + w[1] * present * log_odds(text) + w[2] * log_odds(number)
+    ) / (w[0] + w[1] * present + w[2])
+    expected = 1 / (1 + np.exp(-mean_log_odds))
     np.testing.assert_allclose(prediction, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(clf.predict_proba(blocks)[:, 1], prediction[:, 0], rtol=1e-5)
     # the serving view has one output, the prediction
