@@ -74,3 +74,26 @@ def test_icons_and_names_smoke(monkeypatch, capsys):
     )
     for label in ("skmm text only", "skmm fused", "TF-IDF + LR on names", "target:"):
         assert label in stdout
+
+
+def test_blend_rules_smoke(monkeypatch, capsys):
+    pytest.importorskip("soundfile", reason="the audio extra (soundfile) is not installed")
+    cache = Path(os.environ.get("SKMM_BENCHMARK_CACHE", "~/.cache/skmm-benchmarks")).expanduser()
+    if not (cache / "oxygen-icon-theme" / "tree").is_dir():
+        pytest.skip(reason=f"the icon package is not in {cache}; run the icons benchmark once")
+    for folder in ("spoken_digits/recordings", "mnist_5k/mnist_5k.csv.gz"):
+        if not (SHARED_DATA / folder).exists():
+            pytest.skip(reason=f"shared data ({folder}) is not present beside the project")
+    stdout, _ = run_in_process(
+        REAL / "blend_rules.py",
+        ["--smoke", "--cache-dir", str(cache), "--data-dir", str(SHARED_DATA)],
+        monkeypatch,
+        capsys,
+    )
+    for label in (
+        "arithmetic, fixed penalty 1e-3 (former default)",
+        "geometric, penalty 1/n (default)",
+        "icons, each head alone (accuracy)",
+        "digits, each head alone (errors)",
+    ):
+        assert label in stdout
