@@ -22,6 +22,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
 from .compose import PRESENCE_SUFFIX
+from .modalities import get_modality
 
 __all__ = ["export_onnx", "export_saved_model", "serving_inputs"]
 
@@ -385,10 +386,10 @@ def _architecture(final):
     parts = [f"fusion={final.fusion!r}"]
     if len(final.model_.outputs) > 1:
         parts.append(f"balance={final.balance!r}")
-    if "text" in kinds:
-        parts.append(f"text_encoder={final.text_encoder!r}")
-    if "image" in kinds:
-        parts.append(f"image_encoder={final.image_encoder!r}")
+    for kind in kinds:
+        choice = get_modality(kind).encoder_choice
+        if choice is not None:
+            parts.append(f"{choice}={getattr(final, choice)!r}")
     if final.block_encoders:
         parts.append(f"block_encoders for {sorted(final.block_encoders)}")
     return f"blocks {kinds}, " + ", ".join(parts)
@@ -420,9 +421,9 @@ def _probe_inputs(model, specs, n_rows=5, seed=0):
     """A few valid synthetic rows for every network input.
 
     Row 0 has every block present, the last row every block missing, the rows
-    between alternate which blocks are missing; text rows have more and more
-    padding (at the end, as :class:`~skmm.TextTokenizer` writes it), the last
-    one nothing else.
+    between alternate which blocks are missing; each block's values are its
+    modality's ``example_rows`` (for text, more and more padding at the end,
+    as :class:`~skmm.TextTokenizer` writes it, the last row nothing else).
     """
     rng = np.random.default_rng(seed)
     names = list(specs)
@@ -437,17 +438,9 @@ def _probe_inputs(model, specs, n_rows=5, seed=0):
             present = (rows == 0) | ((rows + block) % 2 == 1)
             present[-1] = False
             inputs[tensor.name] = present.astype(dtype).reshape(shape)
-        elif spec.kind == "text":
-            ids = rng.integers(1, spec.vocabulary_size, size=shape)
-            length = shape[1]
-            for row in range(1, n_rows):
-                ids[row, max(1, length * (n_rows - row) // n_rows) :] = 0
-            ids[-1] = 0  # a missing text is all padding
-            inputs[tensor.name] = ids.astype(dtype)
-        elif spec.kind == "image":
-            inputs[tensor.name] = rng.random(shape).astype(dtype)
         else:
-            inputs[tensor.name] = rng.standard_normal(shape).astype(dtype)
+            values = get_modality(spec.kind).example_rows(rng, shape, spec)
+            inputs[tensor.name] = np.asarray(values).astype(dtype)
     return inputs
 
 

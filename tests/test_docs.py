@@ -45,6 +45,7 @@ def test_every_public_name_has_an_api_entry():
     import skmm
     import skmm.compose
     import skmm.datasets
+    import skmm.modalities
     import skmm.plotting
     import skmm.preprocessing
 
@@ -55,5 +56,7 @@ def test_every_public_name_has_an_api_entry():
     # ``::: skmm.plotting`` renders the whole module: its public names are covered.
     if "plotting" not in documented:
         public |= set(skmm.plotting.__all__)
+    if "modalities" not in documented:
+        public |= set(skmm.modalities.__all__)
     missing = sorted(public - documented)
     assert not missing, f"public names without an entry in docs/api/: {missing}"

@@ -376,7 +376,11 @@ def test_onnx_export_refuses_a_conversion_that_differs(fitted_pipeline, tmp_path
     network = clf._predict_function
     monkeypatch.setattr(clf, "_predict_function", lambda inputs: network(inputs) + 1e-3)
     with pytest.raises(
-        RuntimeError, match=r"fusion='concat', balance='ensemble', text_encoder='bag'.*reproduce"
+        RuntimeError,
+        match=(
+            r"fusion='concat', balance='ensemble', image_encoder='cnn', "
+            r"text_encoder='bag'.*reproduce"
+        ),
     ):
         export_onnx(fitted_pipeline, tmp_path / "model.onnx")
     assert not (tmp_path / "model.onnx").exists()

@@ -5,7 +5,8 @@ images, tabular features) plus a :class:`BlockSpec` that says what the network
 must know to build an encoder for it. :class:`MultimodalBlocks` carries the
 blocks of one dataset from :class:`~skmm.MultimodalInput` to the estimator.
 
-This module depends on NumPy only.
+This module depends on NumPy only; what a kind of block is comes from
+:mod:`skmm.modalities`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-BLOCK_KINDS = ("text", "image", "audio", "tabular")
+from ..modalities import get_modality
 
 #: Suffix of the network input that carries a block's presence mask.
 PRESENCE_SUFFIX = "_present"
@@ -29,8 +30,11 @@ class BlockSpec:
     ----------
     name : str
         Block name; it is also the name of the network input.
-    kind : {"text", "image", "audio", "tabular"}
-        Which encoder the block needs.
+    kind : str
+        A registered block kind (``"text"``, ``"image"``, ``"audio"``,
+        ``"tabular"``, or one declared with
+        :func:`~skmm.modalities.register_modality`): which encoder the block
+        needs.
     shape : tuple of int
         Shape of one row (without the leading sample axis).
     dtype : str
@@ -48,6 +52,10 @@ class BlockSpec:
         ``(mean, std)`` that was removed from pixels in [0, 1]; an encoder
         that wants the pixels themselves (a ``keras.applications`` backbone)
         undoes it. None: the pixels are in [0, 1].
+    details : tuple of (str, object) pairs, default=()
+        The other entries of the transformer's ``get_block_info()`` that the
+        kind's :class:`~skmm.modalities.Modality` lists in ``info_keys``;
+        :meth:`detail` reads one.
     """
 
     name: str
@@ -57,17 +65,24 @@ class BlockSpec:
     vocabulary_size: int | None = None
     presence: bool = False
     pixel_scaling: tuple | None = None
+    details: tuple = ()
 
     def __post_init__(self):
-        if self.kind not in BLOCK_KINDS:
-            raise ValueError(
-                f"Block {self.name!r}: kind must be one of {BLOCK_KINDS}, got {self.kind!r}."
-            )
-        if self.kind == "text" and (self.vocabulary_size is None or self.vocabulary_size < 2):
-            raise ValueError(
-                f"Block {self.name!r}: a text block needs vocabulary_size >= 2, "
-                f"got {self.vocabulary_size!r}."
-            )
+        try:
+            modality = get_modality(self.kind)
+        except ValueError as error:
+            raise ValueError(f"Block {self.name!r}: {error}") from None
+        if modality.check_spec is not None:
+            modality.check_spec(self)
+
+    @property
+    def modality(self):
+        """The :class:`~skmm.modalities.Modality` declaration of the block's kind."""
+        return get_modality(self.kind)
+
+    def detail(self, key, default=None):
+        """The entry ``key`` of :attr:`details` (``default`` when absent)."""
+        return dict(self.details).get(key, default)
 
 
 def is_lazy(array) -> bool:

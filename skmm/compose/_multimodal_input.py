@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
@@ -14,10 +15,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._compat import VisualBlock
 from .._dataframes import as_pandas, polars_columns
+from ..modalities import get_modality
 from ._blocks import BlockSpec, MultimodalBlocks, is_lazy
 
-#: Block kinds whose rows may be missing; they carry a presence mask.
-_MASKED_KINDS = ("text", "image", "audio")
+#: The fields of BlockSpec a transformer's block info may set directly.
+_SPEC_FIELDS = frozenset(field.name for field in fields(BlockSpec))
 
 _SPECIAL = ("passthrough", "drop")
 
@@ -231,6 +233,7 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
                 info = _block_info(trans)
             arrays[name] = _as_block_array(out, name, info["kind"], X)
             specs[name] = _make_spec(name, info, arrays[name])
+            _check_rows(arrays[name], specs[name], X)
             if specs[name].presence:
                 masks[name] = _presence(column_data)
             fitted.append((name, trans, columns))
@@ -273,6 +276,7 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
                     f"Block {name!r}: transform produced rows of shape "
                     f"{arrays[name].shape[1:]}, but fit produced {spec.shape}."
                 )
+            _check_rows(arrays[name], spec, X)
             if spec.presence:
                 masks[name] = _presence(column_data)
         return MultimodalBlocks(arrays, self.block_specs_, masks)
@@ -467,7 +471,8 @@ def _presence(column_data):
 
 
 def _as_block_array(out, name, kind, X):
-    """Turn a transformer's output into the block's honest array."""
+    """Turn a transformer's output into the block's honest array (what ``kind`` declares)."""
+    modality = _modality(kind, name)
     if is_lazy(out):
         if len(out) != len(X):
             raise ValueError(
@@ -476,33 +481,20 @@ def _as_block_array(out, name, kind, X):
         return out
     if sp.issparse(out):
         out = out.toarray()
-    if kind == "text":
-        out = np.asarray(out, dtype=np.int32)
-    else:
-        try:
-            out = np.asarray(out, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"Block {name!r}: its transformer must output numbers; got values that "
-                f"cannot be converted to float ({exc})."
-            ) from exc
-    if kind == "tabular":
-        if out.ndim == 1:
-            out = out.reshape(-1, 1)
-        if out.ndim != 2:
-            raise ValueError(
-                f"Block {name!r}: a tabular block must be 2-D; its transformer output has "
-                f"shape {out.shape}."
-            )
-        bad = ~np.isfinite(out).all(axis=1)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"Block {name!r}: row {row} (index {X.index[row]!r}) holds NaN or infinite "
-                f"values after its transformer; {int(bad.sum())} row(s) are affected. "
-                "Impute or drop them before this step (e.g. SimpleImputer in the block's "
-                "transformer)."
-            )
+    try:
+        out = np.asarray(out, dtype=modality.dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"Block {name!r}: its transformer must output numbers; got values that "
+            f"cannot be converted to {modality.dtype} ({exc})."
+        ) from exc
+    if modality.row_ndim == 1 and out.ndim == 1:
+        out = out.reshape(-1, 1)
+    if out.ndim != modality.row_ndim + 1:
+        raise ValueError(
+            f"Block {name!r}: a {kind} block holds {modality.row_ndim + 1}-D rows of "
+            f"{modality.description or kind}; its transformer output has shape {out.shape}."
+        )
     if len(out) != len(X):
         raise ValueError(
             f"Block {name!r}: its transformer returned {len(out)} rows for {len(X)} input rows."
@@ -510,14 +502,39 @@ def _as_block_array(out, name, kind, X):
     return out
 
 
+def _check_rows(array, spec, X):
+    """The rows of a block whose kind is checked right after its transformer."""
+    if is_lazy(array) or not spec.modality.checked_after_transform:
+        return
+    bad, what = spec.modality.invalid_rows(array, spec)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"Block {spec.name!r}: row {row} (index {X.index[row]!r}) holds {what} after its "
+            f"transformer; {int(bad.sum())} row(s) are affected. Impute or drop them "
+            "before this step (e.g. SimpleImputer in the block's transformer)."
+        )
+
+
+def _modality(kind, name):
+    try:
+        return get_modality(kind)
+    except ValueError as error:
+        raise ValueError(f"Block {name!r}: its transformer's get_block_info(): {error}") from None
+
+
 def _make_spec(name, info, array):
     kind = info["kind"]
+    modality = _modality(kind, name)
+    entries = {key: info.get(key) for key in modality.info_keys}
+    named = {key: value for key, value in entries.items() if key in _SPEC_FIELDS}
+    details = tuple((key, value) for key, value in entries.items() if key not in _SPEC_FIELDS)
     return BlockSpec(
         name=name,
         kind=kind,
         shape=tuple(int(d) for d in array.shape[1:]),
         dtype=array.dtype.name,
-        vocabulary_size=info.get("vocabulary_size") if kind == "text" else None,
-        presence=kind in _MASKED_KINDS,
-        pixel_scaling=info.get("pixel_scaling") if kind == "image" else None,
+        presence=modality.may_be_missing,
+        details=details,
+        **named,
     )

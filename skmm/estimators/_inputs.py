@@ -12,7 +12,8 @@ from collections.abc import Mapping
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..compose import BlockSpec, MultimodalBlocks, is_lazy
+from ..compose import MultimodalBlocks, is_lazy
+from ..modalities import modalities
 
 TABULAR_BLOCK = "tabular"
 
@@ -20,20 +21,22 @@ TABULAR_BLOCK = "tabular"
 def infer_spec(name, array):
     """Spec of a block given as a bare array (the dict-of-arrays input).
 
-    Rules: integer 2-D → text token ids (vocabulary size = max id + 1);
-    4-D → images ``(n, H, W, C)``; numeric 1-D or 2-D → tabular features.
+    Each registered kind's ``from_array`` is tried in registration order: for
+    the built-in kinds, integer 2-D → text token ids (vocabulary size = max
+    id + 1); 4-D → images ``(n, H, W, C)``; numeric 1-D or 2-D → tabular
+    features.
     """
-    if array.ndim == 2 and array.dtype.kind in "iu":
-        vocabulary_size = max(int(array.max(initial=0)) + 1, 2)
-        return BlockSpec(name, "text", array.shape[1:], "int32", vocabulary_size)
-    if array.ndim == 4:
-        return BlockSpec(name, "image", array.shape[1:], "float32")
-    if array.ndim in (1, 2):
-        return BlockSpec(name, "tabular", array.shape[1:] or (1,), "float32")
+    for modality in modalities():
+        if modality.from_array is not None:
+            spec = modality.from_array(name, array)
+            if spec is not None:
+                return spec
+    expected = "; ".join(
+        f"{m.kind}: {m.description or m.kind}" for m in modalities() if m.from_array is not None
+    )
     raise ValueError(
         f"Block {name!r}: cannot tell what an array of shape {array.shape} holds. Expected "
-        "integer token ids (n, sequence_length), images (n, height, width, channels) or "
-        "features (n, n_features); use MultimodalInput to describe other data."
+        f"one of ({expected}); use MultimodalInput to describe other data."
     )
 
 
@@ -48,7 +51,7 @@ def blocks_from_mapping(X, fitted_specs=None):
         if spec is None:
             arrays[name] = array  # reported as an unexpected block by check_blocks
             continue
-        if spec.kind == "tabular" and array.ndim == 1:
+        if spec.modality.row_ndim == 1 and array.ndim == 1:
             array = array.reshape(-1, 1)
         arrays[name] = array.astype(spec.dtype, copy=False)
         specs[name] = spec
@@ -92,12 +95,7 @@ def check_blocks(blocks, fitted_specs=None):
             )
         if is_lazy(array):
             continue  # decoded batch by batch; its transformer checks every value
-        if spec.kind == "text":
-            bad = ((array < 0) | (array >= spec.vocabulary_size)).any(axis=1)
-            what = f"token ids outside [0, {spec.vocabulary_size})"
-        else:
-            bad = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
-            what = "NaN or infinite values"
+        bad, what = spec.modality.invalid_rows(array, spec)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise ValueError(

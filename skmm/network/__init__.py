@@ -16,7 +16,14 @@ from ._balancing import (
     per_output,
     serving_network,
 )
-from ._encoders import TEXT_ENCODERS, application_names
+from ._encoders import (
+    TEXT_ENCODERS,
+    application_names,
+    audio_block_encoder,
+    image_block_encoder,
+    tabular_block_encoder,
+    text_block_encoder,
+)
 from ._inference import PredictFunction
 from ._layers import AdjustableL2, DetachedFeatures, HeadBlend, ModulatedGradient
 from ._losses import MultiTaskCrossEntropy
@@ -35,12 +42,16 @@ __all__ = [
     "TEXT_ENCODERS",
     "PredictFunction",
     "application_names",
+    "audio_block_encoder",
     "blend_layer",
     "build_fused_network",
     "ensemble_groups",
     "fit_blend_weights",
+    "image_block_encoder",
     "head_loss_weights",
     "modulated_blocks",
     "per_output",
     "serving_network",
+    "tabular_block_encoder",
+    "text_block_encoder",
 ]

@@ -7,17 +7,9 @@ import numbers
 import keras
 from keras import layers
 
+from ..modalities import get_modality
 from ._balancing import BALANCES
-from ._encoders import (
-    TEXT_ENCODERS,
-    application_encoder,
-    application_names,
-    audio_encoder,
-    l2_regularizer,
-    tabular_encoder,
-)
-from ._encoders import image_encoder as cnn_image_encoder
-from ._encoders import text_encoder as build_text_encoder
+from ._encoders import TEXT_ENCODERS, application_names, l2_regularizer
 from ._layers import (
     DetachedFeatures,
     HeadBlend,
@@ -67,8 +59,9 @@ def build_fused_network(
     Parameters
     ----------
     specs : sequence of BlockSpec-like
-        Objects with ``name``, ``kind`` (``"text"``, ``"image"``, ``"audio"``
-        or ``"tabular"``), ``shape``, ``dtype``, ``presence`` and, for text,
+        Objects with ``name``, ``kind`` (a kind registered in
+        :mod:`skmm.modalities`, whose declaration gives the block's encoder),
+        ``shape``, ``dtype``, ``presence`` and, for text,
         ``vocabulary_size``. One named input is made per spec, plus a
         ``<name>_present`` input of shape ``(1,)`` for specs with
         ``presence``: the block's features are multiplied by it and (except
@@ -252,11 +245,30 @@ def build_fused_network(
             "of a built-in encoder; a block_encoders entry carries its own regularizers."
         )
 
+    encoder_settings = dict(
+        embedding_dim=embedding_dim,
+        text_units=text_units,
+        text_encoder=text_encoder,
+        image_filters=image_filters,
+        image_width_multiplier=image_width_multiplier,
+        image_encoder=image_encoder,
+        image_weights=image_weights,
+        audio_filters=audio_filters,
+        tabular_units=tabular_units,
+    )
+    for spec in specs:
+        unknown = sorted(set(_modality(spec).encoder_settings) - set(encoder_settings))
+        if unknown:
+            raise ValueError(
+                f"Block {spec.name!r}: the encoder of kind {spec.kind!r} asks for the settings "
+                f"{unknown}, which the network does not have; it has {sorted(encoder_settings)}."
+            )
     inputs, blocks, own_presence = [], [], {}
     for spec in specs:
         x_in = keras.Input(shape=spec.shape, dtype=spec.dtype, name=spec.name)
         encoded = x_in
-        if spec.kind == "image" and image_augmentation:
+        modality = _modality(spec)
+        if modality.augmentable and image_augmentation:
             encoded = _augment(x_in, spec.name, image_augmentation)
         if spec.name in block_encoders:
             feat = _custom_encoder(block_encoders[spec.name], encoded, spec)
@@ -264,16 +276,9 @@ def build_fused_network(
             feat = _builtin_encoder(
                 encoded,
                 spec,
+                modality,
                 l2=block_l2.get(spec.name, l2),
-                embedding_dim=embedding_dim,
-                text_units=text_units,
-                text_encoder=text_encoder,
-                image_filters=image_filters,
-                image_width_multiplier=image_width_multiplier,
-                image_encoder=image_encoder,
-                image_weights=image_weights,
-                audio_filters=audio_filters,
-                tabular_units=tabular_units,
+                settings=encoder_settings,
             )
         inputs.append(x_in)
         present = None
@@ -431,45 +436,26 @@ def _custom_encoder(encoder, x_in, spec):
     return feat
 
 
-def _builtin_encoder(
-    x_in,
-    spec,
-    *,
-    l2,
-    embedding_dim,
-    text_units,
-    text_encoder,
-    image_filters,
-    image_width_multiplier,
-    image_encoder,
-    image_weights,
-    audio_filters,
-    tabular_units,
-):
-    if spec.kind == "text":
-        return build_text_encoder(
-            x_in,
-            spec,
-            embedding_dim=embedding_dim,
-            text_units=text_units,
-            l2=l2,
-            encoder=text_encoder,
+def _modality(spec):
+    """The declaration of the block's kind; an error naming the block otherwise."""
+    try:
+        return get_modality(spec.kind)
+    except ValueError as error:
+        raise ValueError(f"Block {spec.name!r}: {error}") from None
+
+
+def _builtin_encoder(x_in, spec, modality, *, l2, settings):
+    """The encoder the block's modality declares, given the settings it lists."""
+    feat = modality.encoder(
+        x_in, spec, l2=l2, **{name: settings[name] for name in modality.encoder_settings}
+    )
+    if not keras.backend.is_keras_tensor(feat) or len(feat.shape) != 2:
+        raise ValueError(
+            f"Block {spec.name!r}: the encoder of kind {spec.kind!r} must return a "
+            f"(batch, features) Keras tensor; got {type(feat).__name__} of shape "
+            f"{getattr(feat, 'shape', None)}."
         )
-    if spec.kind == "image":
-        if image_encoder == "cnn":
-            return cnn_image_encoder(
-                x_in,
-                spec,
-                image_filters=image_filters,
-                image_width_multiplier=image_width_multiplier,
-                l2=l2,
-            )
-        return application_encoder(x_in, spec, application=image_encoder, weights=image_weights)
-    if spec.kind == "audio":
-        return audio_encoder(x_in, spec, audio_filters=audio_filters, l2=l2)
-    if spec.kind == "tabular":
-        return tabular_encoder(x_in, spec, tabular_units=tabular_units, l2=l2)
-    raise ValueError(f"Block {spec.name!r}: no encoder for kind {spec.kind!r}.")
+    return feat
 
 
 def _concatenate(tensors, name, axis=-1):

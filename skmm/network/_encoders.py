@@ -309,3 +309,50 @@ def tabular_encoder(inputs, spec, *, tabular_units, l2):
             units, activation="relu", kernel_regularizer=reg, name=f"{spec.name}_dense{depth}"
         )(x)
     return x
+
+
+# -- the encoders the built-in modalities declare (skmm.modalities) -----------------------
+# Each takes the Keras input, the block's spec, ``l2`` and the network settings its
+# modality lists in ``encoder_settings``, under those settings' names (two of which
+# hide the functions of the same name: hence the aliases).
+
+_encode_text = text_encoder
+_encode_image_cnn = image_encoder
+
+
+def text_block_encoder(inputs, spec, *, l2, embedding_dim, text_units, text_encoder):
+    """The encoder of a text block: :func:`text_encoder` of kind ``text_encoder``."""
+    return _encode_text(
+        inputs,
+        spec,
+        embedding_dim=embedding_dim,
+        text_units=text_units,
+        l2=l2,
+        encoder=text_encoder,
+    )
+
+
+def image_block_encoder(
+    inputs, spec, *, l2, image_encoder, image_filters, image_width_multiplier, image_weights
+):
+    """The encoder of an image block: the small CNN (``image_encoder="cnn"``) or a
+    ``keras.applications`` backbone of that name (``image_weights`` its weights file)."""
+    if image_encoder == "cnn":
+        return _encode_image_cnn(
+            inputs,
+            spec,
+            image_filters=image_filters,
+            image_width_multiplier=image_width_multiplier,
+            l2=l2,
+        )
+    return application_encoder(inputs, spec, application=image_encoder, weights=image_weights)
+
+
+def audio_block_encoder(inputs, spec, *, l2, audio_filters):
+    """The encoder of an audio block: :func:`audio_encoder`."""
+    return audio_encoder(inputs, spec, audio_filters=audio_filters, l2=l2)
+
+
+def tabular_block_encoder(inputs, spec, *, l2, tabular_units):
+    """The encoder of a tabular block: :func:`tabular_encoder`."""
+    return tabular_encoder(inputs, spec, tabular_units=tabular_units, l2=l2)

@@ -79,7 +79,7 @@ def test_unknown_kind_is_refused():
     class Odd:
         name, kind, shape, dtype = "x", "video", (3,), "float32"
 
-    with pytest.raises(ValueError, match="no encoder"):
+    with pytest.raises(ValueError, match="Block 'x': Unknown block kind 'video'"):
         build_fused_network([Odd()], n_outputs=1, output_activation="sigmoid")
 
 

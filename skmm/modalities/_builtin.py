@@ -1,0 +1,148 @@
+"""The four built-in block kinds: text, image, audio and tabular.
+
+Each encoder imports ``skmm.network`` (and so Keras) when a network is built,
+never when this module is imported.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._registry import Modality, register_modality
+
+
+def _network():
+    from .. import network
+
+    return network
+
+
+def _text_encoder(inputs, spec, **settings):
+    return _network().text_block_encoder(inputs, spec, **settings)
+
+
+def _image_encoder(inputs, spec, **settings):
+    return _network().image_block_encoder(inputs, spec, **settings)
+
+
+def _audio_encoder(inputs, spec, **settings):
+    return _network().audio_block_encoder(inputs, spec, **settings)
+
+
+def _tabular_encoder(inputs, spec, **settings):
+    return _network().tabular_block_encoder(inputs, spec, **settings)
+
+
+def _check_text_spec(spec):
+    if spec.vocabulary_size is None or spec.vocabulary_size < 2:
+        raise ValueError(
+            f"Block {spec.name!r}: a text block needs vocabulary_size >= 2, "
+            f"got {spec.vocabulary_size!r}."
+        )
+
+
+def _token_ids_out_of_range(array, spec):
+    bad = ((array < 0) | (array >= spec.vocabulary_size)).any(axis=1)
+    return bad, f"token ids outside [0, {spec.vocabulary_size})"
+
+
+def _example_token_ids(rng, shape, spec):
+    """Token ids with more and more padding (at the end, as TextTokenizer writes it);
+    the last row is all padding (a missing text)."""
+    n_rows, length = shape[0], shape[1]
+    ids = rng.integers(1, spec.vocabulary_size, size=shape)
+    for row in range(1, n_rows):
+        ids[row, max(1, length * (n_rows - row) // n_rows) :] = 0
+    ids[-1] = 0
+    return ids.astype(np.int32)
+
+
+def _example_pixels(rng, shape, spec):
+    return rng.random(shape).astype(np.float32)
+
+
+def _spec(name, kind, array, **fields):
+    from ..compose import BlockSpec
+
+    return BlockSpec(name, kind, tuple(int(d) for d in array.shape[1:]) or (1,), **fields)
+
+
+def _text_from_array(name, array):
+    if array.ndim == 2 and array.dtype.kind in "iu":
+        vocabulary_size = max(int(array.max(initial=0)) + 1, 2)
+        return _spec(name, "text", array, dtype="int32", vocabulary_size=vocabulary_size)
+    return None
+
+
+def _image_from_array(name, array):
+    return _spec(name, "image", array, dtype="float32") if array.ndim == 4 else None
+
+
+def _tabular_from_array(name, array):
+    return _spec(name, "tabular", array, dtype="float32") if array.ndim in (1, 2) else None
+
+
+TEXT = register_modality(
+    Modality(
+        "text",
+        dtype="int32",
+        row_ndim=1,
+        encoder=_text_encoder,
+        encoder_settings=("embedding_dim", "text_units", "text_encoder"),
+        encoder_choice="text_encoder",
+        may_be_missing=True,
+        info_keys=("vocabulary_size",),
+        check_spec=_check_text_spec,
+        invalid_rows=_token_ids_out_of_range,
+        from_array=_text_from_array,
+        example_rows=_example_token_ids,
+        description="token ids (n, sequence_length), 0 the padding",
+    )
+)
+
+IMAGE = register_modality(
+    Modality(
+        "image",
+        dtype="float32",
+        row_ndim=3,
+        encoder=_image_encoder,
+        encoder_settings=(
+            "image_encoder",
+            "image_filters",
+            "image_width_multiplier",
+            "image_weights",
+        ),
+        encoder_choice="image_encoder",
+        may_be_missing=True,
+        info_keys=("pixel_scaling",),
+        from_array=_image_from_array,
+        example_rows=_example_pixels,
+        augmentable=True,
+        description="images (n, height, width, channels)",
+    )
+)
+
+AUDIO = register_modality(
+    Modality(
+        "audio",
+        dtype="float32",
+        row_ndim=2,
+        encoder=_audio_encoder,
+        encoder_settings=("audio_filters",),
+        may_be_missing=True,
+        description="spectrogram frames (n, n_frames, n_mels)",
+    )
+)
+
+TABULAR = register_modality(
+    Modality(
+        "tabular",
+        dtype="float32",
+        row_ndim=1,
+        encoder=_tabular_encoder,
+        encoder_settings=("tabular_units",),
+        checked_after_transform=True,
+        from_array=_tabular_from_array,
+        description="features (n, n_features)",
+    )
+)

@@ -1,0 +1,192 @@
+"""A block kind declared from outside the package: docs/extending.md's worked example
+runs as written, and the registry's rules hold (nothing here touches skmm's files)."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from skmm.compose import BlockSpec, MultimodalInput
+from skmm.modalities import (
+    Modality,
+    get_modality,
+    modality_kinds,
+    register_modality,
+    unregister_modality,
+)
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
+
+
+@pytest.fixture
+def registered():
+    """Kinds registered by a test, removed after it."""
+    before = set(modality_kinds())
+    yield
+    for kind in set(modality_kinds()) - before:
+        unregister_modality(kind)
+
+
+def test_the_worked_example_of_docs_extending_runs(registered, capsys):
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    assert len(blocks) == 2
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, str(DOC), "exec"), namespace)
+    spec = namespace["model"][0].block_specs_["readings"]
+    assert (spec.kind, spec.shape, spec.presence, spec.detail("length")) == (
+        "series",
+        (16, 1),
+        True,
+        16,
+    )
+    accuracy = float(capsys.readouterr().out.rsplit("held-out accuracy:", 1)[1])
+    assert accuracy >= 0.8
+    network = namespace["model"][-1].model_
+    assert "readings_conv" in [layer.name for layer in network.layers]
+    assert "readings_present" in [tensor.name for tensor in network.inputs]
+
+
+class Pairs(TransformerMixin, BaseEstimator):
+    """A toy transformer: two numeric columns -> rows of shape (2, 1)."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.asarray(X, dtype=np.float32)[..., None]
+
+    def get_block_info(self):
+        return {"kind": "pair", "scale": 2.0}
+
+
+def _flatten_encoder(inputs, spec, *, l2, tabular_units):
+    import keras
+
+    x = keras.layers.Flatten(name=f"{spec.name}_flat")(inputs)
+    return keras.layers.Dense(tabular_units[0], activation="relu", name=f"{spec.name}_dense")(x)
+
+
+def _pair(**changes):
+    fields = dict(
+        kind="pair",
+        dtype="float32",
+        row_ndim=2,
+        encoder=_flatten_encoder,
+        encoder_settings=("tabular_units",),
+        info_keys=("scale",),
+        description="pairs (n, 2, 1)",
+    )
+    return Modality(**{**fields, **changes})
+
+
+def _frame(n=80, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    return pd.DataFrame({"a": y + rng.normal(0, 0.3, n), "b": rng.normal(0, 1, n)}), y
+
+
+def test_a_registered_kind_trains_and_uses_the_settings_it_declares(registered):
+    from skmm import MultimodalClassifier
+
+    register_modality(_pair())
+    X, y = _frame()
+    inp = MultimodalInput([("pair", Pairs(), ["a", "b"])])
+    blocks = inp.fit_transform(X, y)
+    spec = blocks.specs["pair"]
+    assert (spec.kind, spec.shape, spec.dtype, spec.presence) == ("pair", (2, 1), "float32", False)
+    assert spec.details == (("scale", 2.0),)
+    clf = MultimodalClassifier(epochs=20, tabular_units=(7,), random_state=0).fit(blocks, y)
+    assert clf.model_.get_layer("pair_dense").units == 7
+    assert clf.score(inp.transform(X), y) >= 0.8
+
+
+def test_the_registry_refuses_what_it_cannot_use(registered):
+    with pytest.raises(ValueError, match="already registered"):
+        register_modality(_pair(kind="text"))
+    with pytest.raises(TypeError, match="expects a Modality"):
+        register_modality("pair")
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        _pair(dtype="float64")
+    with pytest.raises(ValueError, match="row_ndim must be a positive int"):
+        _pair(row_ndim=0)
+    with pytest.raises(ValueError, match="encoder must be callable"):
+        _pair(encoder="flatten")
+    with pytest.raises(ValueError, match="encoder_choice 'x' is not one of"):
+        _pair(encoder_choice="x")
+    with pytest.raises(ValueError, match=r"Unknown block kind 'pair'; the registered kinds"):
+        get_modality("pair")
+    with pytest.raises(ValueError, match="Block 'p': Unknown block kind 'pair'"):
+        BlockSpec("p", "pair", (2, 1), "float32")
+    X, y = _frame()
+    with pytest.raises(ValueError, match=r"Block 'pair'.*get_block_info.*Unknown block kind"):
+        MultimodalInput([("pair", Pairs(), ["a", "b"])]).fit_transform(X, y)
+
+
+def test_replace_swaps_a_declaration(registered):
+    register_modality(_pair())
+    register_modality(_pair(description="other"), replace=True)
+    assert get_modality("pair").description == "other"
+
+
+def test_the_declared_row_rank_and_row_check_are_enforced(registered):
+    from skmm import MultimodalClassifier
+
+    def negative_rows(array, spec):
+        return (array.reshape(len(array), -1) < -5).any(axis=1), "values below -5"
+
+    register_modality(_pair(row_ndim=1))
+    X, y = _frame()
+    with pytest.raises(ValueError, match=r"Block 'pair': a pair block holds 2-D rows"):
+        MultimodalInput([("pair", Pairs(), ["a", "b"])]).fit_transform(X, y)
+
+    register_modality(_pair(invalid_rows=negative_rows), replace=True)
+    blocks = MultimodalInput([("pair", Pairs(), ["a", "b"])]).fit_transform(X, y)
+    clf = MultimodalClassifier(epochs=1, random_state=0).fit(blocks, y)
+    X.loc[5, "b"] = -9.0
+    bad = MultimodalInput([("pair", Pairs(), ["a", "b"])]).fit_transform(X, y)
+    with pytest.raises(ValueError, match=r"Block 'pair': row 5 holds values below -5"):
+        clf.predict(bad)
+
+    register_modality(_pair(invalid_rows=negative_rows, checked_after_transform=True), replace=True)
+    with pytest.raises(ValueError, match=r"row 5 \(index 5\) holds values below -5 after"):
+        MultimodalInput([("pair", Pairs(), ["a", "b"])]).fit_transform(X, y)
+
+
+def test_an_encoder_that_asks_for_an_unknown_setting_or_returns_a_bad_tensor(registered):
+    from skmm import MultimodalClassifier
+
+    def wrong_rank(inputs, spec, *, l2):
+        return inputs  # (batch, 2, 1): not (batch, features)
+
+    def no_setting(inputs, spec, *, l2, pair_units):
+        raise AssertionError("never built")
+
+    X, y = _frame()
+    register_modality(_pair(encoder=no_setting, encoder_settings=("pair_units",)))
+    blocks = MultimodalInput([("pair", Pairs(), ["a", "b"])]).fit_transform(X, y)
+    with pytest.raises(ValueError, match=r"Block 'pair'.*asks for the settings \['pair_units'\]"):
+        MultimodalClassifier(epochs=1).fit(blocks, y)
+    register_modality(_pair(encoder=wrong_rank, encoder_settings=()), replace=True)
+    with pytest.raises(ValueError, match=r"Block 'pair'.*\(batch, features\) Keras tensor"):
+        MultimodalClassifier(epochs=1).fit(blocks, y)
+
+
+def test_a_kind_read_from_a_bare_array_in_a_dict(registered):
+    from skmm import MultimodalClassifier
+
+    def from_3d(name, array):
+        if array.ndim == 3 and array.shape[1:] == (2, 1):
+            return BlockSpec(name, "pair", (2, 1), "float32")
+        return None
+
+    register_modality(_pair(from_array=from_3d))
+    X, y = _frame()
+    pairs = X.to_numpy(dtype=np.float32)[..., None]
+    clf = MultimodalClassifier(epochs=1, random_state=0).fit({"p": pairs}, y)
+    assert clf.block_specs_["p"].kind == "pair"
+    with pytest.raises(ValueError, match=r"cannot tell what an array of shape .* pair: pairs"):
+        MultimodalClassifier(epochs=1).fit({"p": np.zeros((80, 3, 3))}, y)
