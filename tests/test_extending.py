@@ -17,24 +17,27 @@ from skmm.modalities import (
     register_modality,
     unregister_modality,
 )
+from skmm.network import Fusion, fusion_names, get_fusion, register_fusion, unregister_fusion
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
 
 
 @pytest.fixture
 def registered():
-    """Kinds registered by a test, removed after it."""
-    before = set(modality_kinds())
+    """Kinds and fusions registered by a test, removed after it."""
+    kinds, fusions = set(modality_kinds()), set(fusion_names())
     yield
-    for kind in set(modality_kinds()) - before:
+    for kind in set(modality_kinds()) - kinds:
         unregister_modality(kind)
+    for name in set(fusion_names()) - fusions:
+        unregister_fusion(name)
 
 
 def test_the_worked_example_of_docs_extending_runs(registered, capsys):
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     namespace = {}
-    for block in blocks:
+    for block in blocks[:2]:
         exec(compile(block, str(DOC), "exec"), namespace)
     spec = namespace["model"][0].block_specs_["readings"]
     assert (spec.kind, spec.shape, spec.presence, spec.detail("length")) == (
@@ -48,6 +51,12 @@ def test_the_worked_example_of_docs_extending_runs(registered, capsys):
     network = namespace["model"][-1].model_
     assert "readings_conv" in [layer.name for layer in network.layers]
     assert "readings_present" in [tensor.name for tensor in network.inputs]
+
+    exec(compile(blocks[2], str(DOC), "exec"), namespace)
+    accuracy = float(capsys.readouterr().out.rsplit("held-out accuracy:", 1)[1])
+    assert accuracy >= 0.8
+    names = [layer.name for layer in namespace["model"][-1].model_.layers]
+    assert {"fusion_max", "readings_max_masked", "note_max_projection"} <= set(names)
 
 
 class Pairs(TransformerMixin, BaseEstimator):
@@ -190,3 +199,66 @@ def test_a_kind_read_from_a_bare_array_in_a_dict(registered):
     assert clf.block_specs_["p"].kind == "pair"
     with pytest.raises(ValueError, match=r"cannot tell what an array of shape .* pair: pairs"):
         MultimodalClassifier(epochs=1).fit({"p": np.zeros((80, 3, 3))}, y)
+
+
+def _sum_fusion(blocks, *, reg, fusion_units):
+    from keras import layers
+
+    projected = [
+        layers.Dense(fusion_units, name=f"{name}_sum_projection")(feat) for name, feat, _ in blocks
+    ]
+    return projected[0] if len(projected) == 1 else layers.Add(name="fusion_sum_of")(projected)
+
+
+def _max_of_predictions(blocks, outputs, *, n_outputs):
+    from keras import layers
+
+    return layers.Maximum(name="output")(outputs)
+
+
+def _two_blocks(n=80, seed=0):
+    X, y = _frame(n, seed)
+    inp = MultimodalInput([("a", "passthrough", ["a"]), ("b", "passthrough", ["b"])])
+    return inp.fit_transform(X, y), y
+
+
+def test_a_registered_fusion_is_selected_by_name_and_reads_its_settings(registered):
+    from skmm import MultimodalClassifier
+
+    register_fusion(Fusion("sum", _sum_fusion, settings=("fusion_units",)))
+    blocks, y = _two_blocks()
+    clf = MultimodalClassifier(fusion="sum", fusion_units=5, epochs=20, random_state=0)
+    clf.fit(blocks, y)
+    assert clf.model_.get_layer("a_sum_projection").units == 5
+    assert "fusion_sum_of" in [layer.name for layer in clf.model_.layers]
+    assert clf.score(blocks, y) >= 0.8
+
+    register_fusion(Fusion("max_late", _max_of_predictions, combines="predictions"))
+    clf = MultimodalClassifier(fusion="max_late", balance=None, epochs=2, random_state=0)
+    clf.fit(blocks, y)
+    assert {"a_output", "b_output"} <= {layer.name for layer in clf.model_.layers}
+    assert clf.predict_proba(blocks).shape == (80, 2)
+
+
+def test_the_fusion_registry_refuses_what_it_cannot_use(registered):
+    from skmm import MultimodalClassifier
+
+    assert get_fusion("concat").combines == "features"
+    assert get_fusion("late").combines == "predictions"
+    with pytest.raises(ValueError, match="already registered"):
+        register_fusion(Fusion("concat", _sum_fusion))
+    with pytest.raises(TypeError, match="expects a Fusion"):
+        register_fusion(_sum_fusion)
+    with pytest.raises(ValueError, match=r"unknown settings \['units'\]"):
+        Fusion("sum", _sum_fusion, settings=("units",))
+    with pytest.raises(ValueError, match="combines must be one of"):
+        Fusion("sum", _sum_fusion, combines="heads")
+    with pytest.raises(ValueError, match="function must be callable"):
+        Fusion("sum", "add")
+    blocks, y = _two_blocks()
+    with pytest.raises(ValueError, match=r"Unknown fusion 'sum'; choose one of concat, gated"):
+        MultimodalClassifier(fusion="sum", epochs=1).fit(blocks, y)
+
+    register_fusion(Fusion("flat", lambda blocks, *, reg: blocks[0][1][:, None]))
+    with pytest.raises(ValueError, match=r"fusion 'flat' must return a \(batch, features\)"):
+        MultimodalClassifier(fusion="flat", epochs=1).fit(blocks, y)

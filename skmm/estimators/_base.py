@@ -109,7 +109,9 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
         How block features are fused: concatenation; learned per-modality
         sigmoid gates on projected features, summed; multi-head attention over
         modality tokens (absent blocks masked out), averaged; or one head per
-        block with the outputs averaged over the present blocks.
+        block with the outputs averaged over the present blocks. A fusion
+        registered with :func:`skmm.network.register_fusion` is selected by
+        its name too (``docs/extending.md``).
     fusion_units : int, default=64
         Width blocks are projected to for ``"gated"`` and ``"attention"``.
     fusion_heads : int, default=2

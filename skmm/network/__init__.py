@@ -3,7 +3,7 @@
 This subpackage knows nothing of scikit-learn or pandas.
 """
 
-from ._assembly import FUSIONS, IMAGE_AUGMENTATIONS, build_fused_network
+from ._assembly import IMAGE_AUGMENTATIONS, build_fused_network
 from ._balancing import (
     BALANCES,
     BranchEarlyStopping,
@@ -24,6 +24,15 @@ from ._encoders import (
     tabular_block_encoder,
     text_block_encoder,
 )
+from ._fusions import (
+    FUSION_SETTINGS,
+    FUSIONS,
+    Fusion,
+    fusion_names,
+    get_fusion,
+    register_fusion,
+    unregister_fusion,
+)
 from ._inference import PredictFunction
 from ._layers import AdjustableL2, DetachedFeatures, HeadBlend, ModulatedGradient
 from ._losses import MultiTaskCrossEntropy
@@ -34,6 +43,8 @@ __all__ = [
     "BranchEarlyStopping",
     "DetachedFeatures",
     "FUSIONS",
+    "FUSION_SETTINGS",
+    "Fusion",
     "GradientModulation",
     "HeadBlend",
     "IMAGE_AUGMENTATIONS",
@@ -47,11 +58,15 @@ __all__ = [
     "build_fused_network",
     "ensemble_groups",
     "fit_blend_weights",
+    "fusion_names",
+    "get_fusion",
     "image_block_encoder",
     "head_loss_weights",
     "modulated_blocks",
     "per_output",
+    "register_fusion",
     "serving_network",
     "tabular_block_encoder",
     "text_block_encoder",
+    "unregister_fusion",
 ]

@@ -10,21 +10,17 @@ from keras import layers
 from ..modalities import get_modality
 from ._balancing import BALANCES
 from ._encoders import TEXT_ENCODERS, application_names, l2_regularizer
+from ._fusions import concatenate, get_fusion, masked
 from ._layers import (
     DetachedFeatures,
     HeadBlend,
     ImageAugmentation,
-    MaskedAveragePooling1D,
     ModalityDropout,
-    ModalityMask,
     ModulatedGradient,
 )
 
 #: Suffix of the presence input of a block (kept equal to skmm.compose.PRESENCE_SUFFIX).
 PRESENCE_SUFFIX = "_present"
-
-#: The accepted values of ``fusion``.
-FUSIONS = ("concat", "gated", "attention", "late")
 
 
 def build_fused_network(
@@ -216,8 +212,7 @@ def build_fused_network(
     model : keras.Model
         A functional model whose inputs are named after the blocks.
     """
-    if fusion not in FUSIONS:
-        raise ValueError(f"Unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}.")
+    fusion_declaration = get_fusion(fusion)
     if text_encoder not in TEXT_ENCODERS:
         raise ValueError(
             f"Unknown text_encoder {text_encoder!r}; choose one of {', '.join(TEXT_ENCODERS)}."
@@ -227,10 +222,11 @@ def build_fused_network(
             f"Unknown image_encoder {image_encoder!r}; choose 'cnn' or one of the "
             f"keras.applications backbones: {', '.join(application_names())}."
         )
-    if fusion in ("gated", "attention"):
-        for arg, value in (("fusion_units", fusion_units), ("fusion_heads", fusion_heads)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{arg} must be a positive integer; got {value!r}.")
+    fusion_settings = {"fusion_units": fusion_units, "fusion_heads": fusion_heads}
+    for arg in fusion_declaration.settings:
+        value = fusion_settings[arg]
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{arg} must be a positive integer; got {value!r}.")
     if balance is not None and balance not in BALANCES:
         raise ValueError(
             f"Unknown balance {balance!r}; choose None or one of {', '.join(BALANCES)}."
@@ -316,8 +312,10 @@ def build_fused_network(
     single_blocks = blocks
     if balance == "ensemble":
         single_blocks = [(name, feat, own_presence[name]) for name, feat, _ in blocks]
-    if fusion == "late":
-        outputs = _late_fusion(single_blocks, balance=balance, **head)
+    if fusion_declaration.combines == "predictions":
+        outputs = _late_fusion(
+            single_blocks, balance=balance, fuse=fusion_declaration.function, **head
+        )
     else:
         fused_blocks = blocks
         if balance == "modulate":
@@ -330,19 +328,14 @@ def build_fused_network(
                 (name, DetachedFeatures(name=f"{name}_detached")(feat), present)
                 for name, feat, present in blocks
             ]
-        if fusion == "concat":
-            x = _concat_fusion(fused_blocks)
-        elif fusion == "gated":
-            x = _gated_fusion(fused_blocks, units=fusion_units, reg=reg)
-        else:
-            x = _attention_fusion(fused_blocks, units=fusion_units, heads=fusion_heads, reg=reg)
+        x = _fused_features(fusion_declaration, fused_blocks, reg, fusion_settings)
         blended = balance in ("blend", "ensemble")
         fused_name = "fused_output" if blended else "output"
         outputs = _head(x, prefix="", output_name=fused_name, **head)
         if balance is not None:
             auxiliary = [
                 _head(
-                    _mask(name, feat, present, suffix="aux_masked"),
+                    masked(name, feat, present, suffix="aux_masked"),
                     prefix=f"{name}_aux_",
                     output_name=f"{name}_aux_output",
                     **head,
@@ -458,23 +451,6 @@ def _builtin_encoder(x_in, spec, modality, *, l2, settings):
     return feat
 
 
-def _concatenate(tensors, name, axis=-1):
-    if len(tensors) == 1:
-        return tensors[0]
-    return layers.Concatenate(axis=axis, name=name)(tensors)
-
-
-def _mask(name, x, present, suffix="masked"):
-    """``x`` multiplied by the block's presence mask (``x`` itself without one)."""
-    if present is None:
-        return x
-    return layers.Multiply(name=f"{name}_{suffix}")([x, present])
-
-
-def _masks(blocks):
-    return [present for _, _, present in blocks if present is not None]
-
-
 def _head(
     x,
     *,
@@ -506,85 +482,26 @@ def _head(
         )(x)
         for task, units in enumerate(task_units)
     ]
-    return _concatenate(tasks, output_name) if len(tasks) > 1 else tasks[0]
+    return concatenate(tasks, output_name) if len(tasks) > 1 else tasks[0]
 
 
-def _concat_fusion(blocks):
-    """Masked features and presence masks side by side (the original network)."""
-    features = []
-    for name, feat, present in blocks:
-        if present is not None:
-            features.append(present)
-        features.append(_mask(name, feat, present))
-    return _concatenate(features, "fusion")
-
-
-def _projections(blocks, units, reg):
-    """Each block's features projected to ``units`` values, then masked."""
-    return [
-        _mask(
-            name,
-            layers.Dense(units, kernel_regularizer=reg, name=f"{name}_projection")(feat),
-            present,
+def _fused_features(fusion, blocks, reg, settings):
+    """The features the fused head reads: the fusion's function on the blocks."""
+    x = fusion.function(blocks, reg=reg, **{name: settings[name] for name in fusion.settings})
+    if not keras.backend.is_keras_tensor(x) or len(x.shape) != 2:
+        raise ValueError(
+            f"The fusion {fusion.name!r} must return a (batch, features) Keras tensor; got "
+            f"{type(x).__name__} of shape {getattr(x, 'shape', None)}."
         )
-        for name, feat, present in blocks
-    ]
+    return x
 
 
-def _gated_fusion(blocks, *, units, reg):
-    projected = _projections(blocks, units, reg)
-    masks = _masks(blocks)
-    gate_input = _concatenate([*projected, *masks], "gate_input")
-    gated = []
-    for (name, _, _), proj in zip(blocks, projected, strict=True):
-        gate = layers.Dense(
-            units, activation="sigmoid", kernel_regularizer=reg, name=f"{name}_gate"
-        )(gate_input)
-        gated.append(layers.Multiply(name=f"{name}_gated")([proj, gate]))
-    fused = gated[0] if len(gated) == 1 else layers.Add(name="fusion_sum")(gated)
-    return _concatenate([fused, *masks], "fusion")
-
-
-def _stack(blocks, tensors, width, suffix, name):
-    """``(batch, width)`` tensors stacked into ``(batch, n_blocks, width)``."""
-    tokens = [
-        layers.Reshape((1, width), name=f"{block}_{suffix}")(tensor)
-        for (block, _, _), tensor in zip(blocks, tensors, strict=True)
-    ]
-    return _concatenate(tokens, name, axis=1)
-
-
-def _modality_mask(blocks, tokens):
-    """``(batch, n_blocks)`` presence of each block; None when no block has a mask."""
-    masks = _masks(blocks)
-    if not masks:
-        return None
-    has_presence = [present is not None for _, _, present in blocks]
-    return ModalityMask(has_presence, name="modality_mask")([tokens, *masks])
-
-
-def _attention_fusion(blocks, *, units, heads, reg):
-    tokens = _stack(blocks, _projections(blocks, units, reg), units, "token", "modality_tokens")
-    mask = _modality_mask(blocks, tokens)
-    attention = layers.MultiHeadAttention(
-        num_heads=heads,
-        key_dim=max(1, units // heads),
-        kernel_regularizer=reg,
-        name="fusion_attention",
-    )(tokens, tokens, value_mask=mask)
-    x = layers.Add(name="fusion_residual")([tokens, attention])
-    x = layers.LayerNormalization(name="fusion_norm")(x)
-    if mask is None:
-        pooled = layers.GlobalAveragePooling1D(name="fusion_pool")(x)
-    else:
-        pooled = MaskedAveragePooling1D(name="fusion_pool")([x, mask])
-    return _concatenate([pooled, *_masks(blocks)], "fusion")
-
-
-def _late_fusion(blocks, *, n_outputs, balance=None, **head):
+def _late_fusion(blocks, *, n_outputs, fuse, balance=None, **head):
+    """One head per block; their predictions fused by ``fuse`` (blended instead with
+    ``balance="blend"`` or ``"ensemble"``)."""
     outputs = [
         _head(
-            _mask(name, feat, present),
+            masked(name, feat, present),
             prefix=f"{name}_",
             output_name=f"{name}_output",
             n_outputs=n_outputs,
@@ -595,16 +512,11 @@ def _late_fusion(blocks, *, n_outputs, balance=None, **head):
     if balance in ("blend", "ensemble"):
         presences = [present for _, _, present in blocks]
         return [_blend(outputs, presences, n_outputs=n_outputs, **head), *outputs]
-    averaged = outputs
+    fused = outputs
     if balance == "modulate":
-        averaged = [
+        fused = [
             ModulatedGradient(name=f"{name}_modulation")(output)
             for (name, _, _), output in zip(blocks, outputs, strict=True)
         ]
-    stacked = _stack(blocks, averaged, n_outputs, "output_token", "block_outputs")
-    mask = _modality_mask(blocks, stacked)
-    if mask is None:
-        average = layers.GlobalAveragePooling1D(name="output")(stacked)
-    else:
-        average = MaskedAveragePooling1D(name="output")([stacked, mask])
+    average = fuse(blocks, fused, n_outputs=n_outputs)
     return average if balance is None else [average, *outputs]

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from skmm.compose import BlockSpec
-from skmm.network import build_fused_network
-from skmm.network._assembly import FUSIONS
+from skmm.network import FUSIONS, build_fused_network
 from skmm.network._encoders import TEXT_ENCODERS
 
 SPECS = [
