@@ -18,12 +18,41 @@ try:
 except ImportError:  # scikit-learn 1.6
     from sklearn.utils._estimator_html_repr import _VisualBlock as VisualBlock
 
-# scikit-learn's error for a bad parameter (a ValueError and a TypeError), public
-# in spirit but kept in a private module since 1.2; import it from here only.
-from sklearn.utils._param_validation import InvalidParameterError
+# scikit-learn's parameter validation: the error for a bad parameter (a ValueError
+# and a TypeError) and the constraints of ``_parameter_constraints``, public in
+# spirit but kept in a private module since 1.2 (imbalanced-learn imports them the
+# same way); import them from here only. Goes away if scikit-learn makes the module
+# public.
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
+
+
+class Constraint(Options):
+    """A parameter constraint given by a predicate, for ``_parameter_constraints``.
+
+    Subclasses define ``is_satisfied_by(value)`` and ``__str__`` (what is
+    expected, for the error message). It derives from ``Options`` only
+    because scikit-learn's ``make_constraint`` accepts no other class of
+    constraint than its own (checked with scikit-learn 1.6 to 1.9); it goes
+    away if scikit-learn accepts any ``_Constraint``.
+    """
+
+    def __init__(self):
+        super().__init__(object, set())
+
 
 __all__ = [
+    "Constraint",
+    "HasMethods",
+    "Interval",
     "InvalidParameterError",
+    "Options",
+    "StrOptions",
     "ScikerasClassifierTagsMixin",
     "ScikerasRegressorTagsMixin",
     "VisualBlock",

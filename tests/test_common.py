@@ -8,7 +8,7 @@ import inspect
 
 import pytest
 from sklearn.base import BaseEstimator
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 import skmm
 from skmm import (
@@ -104,3 +104,11 @@ def test_every_public_estimator_is_checked(cls):
 def test_expected_failures_name_registered_estimators():
     names = {type(e).__name__ for e in REGISTRY}
     assert set(EXPECTED_FAILED_CHECKS) <= names
+
+
+@pytest.mark.parametrize("estimator", REGISTRY, ids=lambda e: type(e).__name__)
+def test_parameters_are_validated_by_scikit_learn(estimator):
+    """scikit-learn's own check (not part of parametrize_with_checks): every parameter
+    has a constraint, and a value of the wrong type or range raises
+    InvalidParameterError from fit, naming the parameter."""
+    check_param_validation(type(estimator).__name__, estimator)

@@ -101,5 +101,5 @@ def data_errors(context=None):
     except (ValueError, TypeError) as exc:
         message = one_line(exc)
         if _is_invalid_parameter(exc):
-            raise UsageError(f"--param: {message}") from exc
+            raise UsageError(f"--param / --block-param: {message}") from exc
         raise DataError(f"{context}: {message}" if context else message) from exc

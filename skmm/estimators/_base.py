@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import numbers
 from collections import defaultdict
 from contextlib import contextmanager
 
@@ -41,7 +40,6 @@ from .._persistence import archived_state, restored_network, saving_archive
 from .._threads import size_tensorflow_threads
 from ..compose import BlockSpec, MultimodalBlocks
 from ..network import (
-    BALANCES,
     BranchEarlyStopping,
     GradientModulation,
     PredictFunction,
@@ -53,7 +51,7 @@ from ..network import (
     modulated_blocks,
     per_output,
 )
-from ._distribution import check_distribution, distribution_scope, refuse_strategy_instance
+from ._distribution import distribution_scope, refuse_strategy_instance
 from ._feeding import (
     SMALL_DATA_BYTES,
     BlockBatches,
@@ -306,54 +304,13 @@ class MultimodalEstimatorMixin:
                 f"parameters must start with one of {sorted(self._routing_prefixes)} "
                 "followed by '__'."
             )
-        if not (isinstance(self.l2, int | float) and self.l2 >= 0):
-            raise ValueError(f"l2 must be a float >= 0; got {self.l2!r}.")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1); got {self.dropout!r}.")
-        if self.modality_dropout != "auto" and not (
-            isinstance(self.modality_dropout, numbers.Real) and 0 <= self.modality_dropout < 1
-        ):
-            raise ValueError(
-                f"modality_dropout must be 'auto' or in [0, 1); got {self.modality_dropout!r}."
-            )
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(
-                f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}."
-            )
-        if self.early_stopping not in (True, False, "auto"):
-            raise ValueError(
-                f"early_stopping must be True, False or 'auto'; got {self.early_stopping!r}."
-            )
+        # Each parameter's type and range, from the table of skmm.estimators._settings
+        # (raises InvalidParameterError, a ValueError and a TypeError).
+        self._validate_params()
         if self.early_stopping is True and self.validation_split:
-            raise ValueError(
+            raise InvalidParameterError(
                 "early_stopping holds out its own validation rows; set validation_split=0."
             )
-        if self.balance is not None and self.balance not in BALANCES:
-            raise ValueError(
-                f"balance must be None or one of {', '.join(map(repr, BALANCES))}; "
-                f"got {self.balance!r}."
-            )
-        for name in (
-            "embedding_dim",
-            "text_units",
-            "batch_size",
-            "epochs",
-            "n_iter_no_change",
-            "fusion_units",
-            "fusion_heads",
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1; got {value!r}.")
-        for name in ("image_filters", "audio_filters", "tabular_units", "hidden_units"):
-            value = getattr(self, name)
-            if not all(isinstance(u, int | np.integer) and u >= 1 for u in value):
-                raise ValueError(f"{name} must be a sequence of ints >= 1; got {value!r}.")
-        if not self.image_width_multiplier > 0:
-            raise ValueError(
-                f"image_width_multiplier must be > 0; got {self.image_width_multiplier!r}."
-            )
-        check_distribution(self.distribution)
 
     # -- input validation (called by scikeras) ------------------------------------------
 

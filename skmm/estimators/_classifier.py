@@ -11,6 +11,7 @@ from sklearn.utils.multiclass import type_of_target
 from .._compat import ScikerasClassifierTagsMixin
 from ..network import MultiTaskCrossEntropy
 from ._base import MultimodalEstimatorMixin, check_target, fill_docstring, store_init_params
+from ._settings import parameter_constraints
 from ._targets import MULTI_OUTPUT_TARGETS, TaskTargetEncoder, resolve_task_weights, task_names
 
 _SUPPORTED_TARGETS = ("binary", "multiclass", *MULTI_OUTPUT_TARGETS)
@@ -107,6 +108,8 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
     >>> clf.predict(X[:3]).shape
     (3,)
     """
+
+    _parameter_constraints = parameter_constraints(classifier=True)
 
     def __init__(
         self,

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import numbers
 import re
+from numbers import Integral
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 
+from .._compat import Interval, InvalidParameterError
 from ..network import AdjustableL2
 from ._base import NetworkSnapshot, fill_docstring, store_init_params
 from ._classifier import MultimodalClassifier
 from ._seeding import seed_from_random_state, seeded
+from ._settings import parameter_constraints
 
 #: Weakest and strongest λ of the path made when ``l2s`` is an int.
 L2_PATH_RANGE = (1e-5, 1e-1)
@@ -130,6 +133,20 @@ class MultimodalClassifierCV(MultimodalClassifier):
     (3,)
     """
 
+    _parameter_constraints = {
+        **{
+            name: constraints
+            for name, constraints in parameter_constraints(classifier=True).items()
+            if name != "l2"
+        },
+        # element rules of l2s (floats >= 0, not empty) are checked by _check_l2s
+        "l2s": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "cv": ["cv_object"],
+        "scoring": [None, str, callable],
+        "path_epochs": [None, Interval(Integral, 1, None, closed="left")],
+        "refit": ["boolean"],
+    }
+
     def __init__(
         self,
         *,
@@ -205,10 +222,8 @@ class MultimodalClassifierCV(MultimodalClassifier):
         super()._check_params()
         _check_l2s(self.l2s)
         self._path_epochs()
-        if not isinstance(self.refit, bool | np.bool_):
-            raise ValueError(f"refit must be True or False; got {self.refit!r}.")
         if self.warm_start:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{type(self).__name__} starts every fit from a new network; warm_start must "
                 "be False."
             )
@@ -219,7 +234,9 @@ class MultimodalClassifierCV(MultimodalClassifier):
         if isinstance(self.path_epochs, bool) or not (
             isinstance(self.path_epochs, numbers.Integral) and self.path_epochs >= 1
         ):
-            raise ValueError(f"path_epochs must be None or an int >= 1; got {self.path_epochs!r}.")
+            raise InvalidParameterError(
+                f"path_epochs must be None or an int >= 1; got {self.path_epochs!r}."
+            )
         return int(self.path_epochs)
 
     def _network_l2(self):
@@ -348,14 +365,16 @@ def _check_l2s(l2s):
     """The candidate λ in path order, weakest first, from ``l2s`` (an int or a sequence)."""
     if isinstance(l2s, numbers.Integral) and not isinstance(l2s, bool):
         if l2s < 1:
-            raise ValueError(f"l2s must be an int >= 1 or a sequence of floats >= 0; got {l2s}.")
+            raise InvalidParameterError(
+                f"l2s must be an int >= 1 or a sequence of floats >= 0; got {l2s}."
+            )
         return np.logspace(*np.log10(L2_PATH_RANGE), num=int(l2s))
     try:
         values = np.asarray(l2s, dtype=float)
     except (TypeError, ValueError):
         values = None
     if values is None or values.ndim != 1 or values.size == 0 or not np.all(values >= 0):
-        raise ValueError(
+        raise InvalidParameterError(
             f"l2s must be an int >= 1 or a non-empty sequence of floats >= 0; got {l2s!r}."
         )
     return np.unique(values)

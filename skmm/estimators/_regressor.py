@@ -8,6 +8,7 @@ from sklearn.metrics import r2_score
 
 from .._compat import ScikerasRegressorTagsMixin
 from ._base import MultimodalEstimatorMixin, check_target, fill_docstring, store_init_params
+from ._settings import parameter_constraints
 
 
 class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, KerasRegressor):
@@ -50,6 +51,8 @@ class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, 
     >>> reg.predict(X[:3]).shape
     (3,)
     """
+
+    _parameter_constraints = parameter_constraints(classifier=False)
 
     def __init__(
         self,

@@ -41,7 +41,7 @@ def build_fused_network(
     fusion="concat",
     fusion_units=64,
     fusion_heads=2,
-    text_encoder="lstm",
+    text_encoder="bag",
     image_encoder="cnn",
     image_weights=None,
     block_encoders=None,
@@ -124,7 +124,7 @@ def build_fused_network(
     fusion_heads : int, default=2
         Attention heads of ``fusion="attention"`` (key width
         ``fusion_units // fusion_heads``).
-    text_encoder : {"bag", "lstm", "gru", "cnn", "transformer"}, default="lstm"
+    text_encoder : {"bag", "lstm", "gru", "cnn", "transformer"}, default="bag"
         Encoder of text blocks (token ids, 0 is padding): fastText's bag of
         n-grams (the mean of the embeddings of the tokens and of their hashed
         bigrams, see ``BigramIds``); Embedding + LSTM

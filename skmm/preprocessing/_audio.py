@@ -8,13 +8,15 @@ import math
 import numbers
 import os
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._columns import as_column, check_missing_policy, record_input, refuse_all_missing
+from .._compat import Interval, InvalidParameterError, StrOptions
+from ._columns import MISSING_POLICIES, as_column, record_input, refuse_all_missing
 from ._files import open_regular_file
 from ._messages import describe_value, is_int, is_missing
 from ._moments import RunningMoments
@@ -729,77 +731,76 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     # Validation
     # ------------------------------------------------------------------ #
 
+    _parameter_constraints = {
+        "sample_rate": [Interval(Integral, 1, None, closed="left")],
+        "duration": [Interval(Real, 0, None, closed="neither")],
+        "crop": [StrOptions(set(_CROPS))],
+        "n_mels": [Interval(Integral, 1, None, closed="left")],
+        "frame_length": [Interval(Real, 0, None, closed="neither")],
+        "hop_length": [Interval(Real, 0, None, closed="neither")],
+        "n_fft": [None, Interval(Integral, 1, None, closed="left")],
+        "fmin": [Interval(Real, 0, None, closed="left")],
+        "fmax": [None, Interval(Real, 0, None, closed="neither")],
+        "standardize": ["boolean"],
+        "missing": [StrOptions(set(MISSING_POLICIES))],
+        "max_duration": [None, Interval(Real, 0, None, closed="neither")],
+    }
+
     def _config(self):
-        """Validate the parameters and return them with the derived sizes."""
-        sr = self.sample_rate
-        if not (is_int(sr) and sr >= 1):
-            raise ValueError(f"{_NAME}: sample_rate must be a positive integer (Hz); got {sr!r}.")
-        sr = int(sr)
-        for param in ("duration", "frame_length", "hop_length"):
-            value = getattr(self, param)
-            if not (_is_real(value) and value > 0):
-                raise ValueError(
-                    f"{_NAME}: {param} must be a positive number of seconds; got {value!r}."
-                )
+        """Validate the parameters and return them with the derived sizes.
+
+        Each parameter's type and range is checked by ``_validate_params``; the
+        rules between parameters (a frame of at least 2 samples, ``n_fft`` at
+        least the frame, ``fmin < fmax <= sample_rate / 2``, no empty mel band)
+        here, raising ``InvalidParameterError`` too.
+        """
+        self._validate_params()
+        sr = int(self.sample_rate)
         frame_len = round(self.frame_length * sr)
         if frame_len < 2:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{_NAME}: frame_length={self.frame_length!r} s is {frame_len} sample(s) at "
                 f"sample_rate={sr}; a frame needs at least 2 samples."
             )
         hop_len = round(self.hop_length * sr)
         if hop_len < 1:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{_NAME}: hop_length={self.hop_length!r} s is 0 samples at sample_rate={sr}; "
                 "the hop needs at least 1 sample."
             )
         n_samples = round(self.duration * sr)
         if n_samples < frame_len:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{_NAME}: duration={self.duration!r} s is {n_samples} samples at "
                 f"sample_rate={sr}, shorter than one frame ({frame_len} samples, "
                 f"frame_length={self.frame_length!r} s)."
             )
-        if not isinstance(self.crop, str) or self.crop not in _CROPS:
-            raise ValueError(f"{_NAME}: crop must be one of {_CROPS}; got {self.crop!r}.")
-        if not (is_int(self.n_mels) and self.n_mels >= 1):
-            raise ValueError(f"{_NAME}: n_mels must be a positive integer; got {self.n_mels!r}.")
         n_fft = self.n_fft
         if n_fft is None:
             n_fft = 1 << (frame_len - 1).bit_length()
         elif not (is_int(n_fft) and n_fft >= frame_len):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{_NAME}: n_fft must be None or an integer at least the frame length "
                 f"({frame_len} samples); got {n_fft!r}."
             )
         n_fft = int(n_fft)
         nyquist = sr / 2
         if not (_is_real(self.fmin) and 0 <= self.fmin < nyquist):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{_NAME}: fmin must be a number of Hz in [0, sample_rate / 2 = {nyquist:g}); "
                 f"got {self.fmin!r}."
             )
         fmax = nyquist if self.fmax is None else self.fmax
         if not (_is_real(fmax) and self.fmin < fmax <= nyquist):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{_NAME}: fmax must be None or a number of Hz above fmin={self.fmin!r} and at "
                 f"most sample_rate / 2 = {nyquist:g}; got {self.fmax!r}."
             )
-        if not isinstance(self.standardize, (bool, np.bool_)):
-            raise ValueError(
-                f"{_NAME}: standardize must be True or False; got {self.standardize!r}."
-            )
-        check_missing_policy(_NAME, self.missing)
         max_duration = self.max_duration
-        if max_duration is not None and not (_is_real(max_duration) and max_duration > 0):
-            raise ValueError(
-                f"{_NAME}: max_duration must be a positive number of seconds or None; got "
-                f"{max_duration!r}."
-            )
         filterbank = _mel_filterbank(sr, n_fft, int(self.n_mels), float(self.fmin), float(fmax))
         empty = np.flatnonzero(filterbank.max(axis=0) <= 0)
         if empty.size:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{_NAME}: with n_mels={self.n_mels!r} and n_fft={n_fft} (FFT bins every "
                 f"{sr / n_fft:g} Hz) between fmin={self.fmin!r} and fmax={fmax!r} Hz, mel "
                 f"band(s) {empty.tolist()} contain no FFT bin. Lower n_mels, raise n_fft or "

@@ -24,7 +24,6 @@ __all__ = [
     "MISSING_POLICIES",
     "Column",
     "as_column",
-    "check_missing_policy",
     "frame_column",
     "record_input",
     "refuse_all_missing",
@@ -35,14 +34,6 @@ __all__ = [
 #: (zero pixels, zero features, all padding) that ``MultimodalInput`` marks absent
 #: (presence mask 0), or ``"error"``, a ``ValueError`` naming the column and row.
 MISSING_POLICIES = ("zeros", "error")
-
-
-def check_missing_policy(estimator, missing):
-    """Raise a ``ValueError`` unless ``missing`` is one of :data:`MISSING_POLICIES`."""
-    if not (isinstance(missing, str) and missing in MISSING_POLICIES):
-        raise ValueError(
-            f"{estimator}: missing must be one of {MISSING_POLICIES}; got {missing!r}."
-        )
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,19 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._compat import Interval, Options, StrOptions
+from .._constraints import IntTuple
 from ._columns import (
+    MISSING_POLICIES,
     Column,
     as_column,
-    check_missing_policy,
     record_input,
     refuse_all_missing,
 )
@@ -655,54 +658,24 @@ default="bilinear"
     # Validation
     # ------------------------------------------------------------------ #
 
+    _parameter_constraints = {
+        "size": [IntTuple(2, 1, None, "a (height, width) pair of ints >= 1")],
+        "channels": [Options(Integral, {1, 3})],
+        "resize": [StrOptions(set(_POLICIES))],
+        "background": [IntTuple(3, 0, 255, "an RGB triple of ints in 0-255")],
+        "standardize": ["boolean"],
+        "max_pixels": [None, Interval(Integral, 1, None, closed="left")],
+        "resample": [StrOptions(set(RESAMPLE))],
+        "root": [None, str, os.PathLike],
+        "missing": [StrOptions(set(MISSING_POLICIES))],
+        "lazy": ["boolean", StrOptions({"auto"})],
+        "n_jobs": [None, Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
+    }
+
     def _decode_spec(self):
         """Validate the parameters and return them as a :class:`DecodeSpec`."""
-        size = self.size
-        if (
-            isinstance(size, (str, bytes))
-            or not hasattr(size, "__len__")
-            or len(size) != 2
-            or not all(is_int(v) and v >= 1 for v in size)
-        ):
-            raise ValueError(
-                f"ImageNormalizer: size must be a (height, width) pair of positive integers; "
-                f"got {size!r}."
-            )
-        if not is_int(self.channels) or self.channels not in (1, 3):
-            raise ValueError(
-                f"ImageNormalizer: channels must be 1 (grayscale) or 3 (RGB); got "
-                f"{self.channels!r}."
-            )
-        if not isinstance(self.resize, str) or self.resize not in _POLICIES:
-            raise ValueError(
-                f"ImageNormalizer: resize must be one of {_POLICIES}; got {self.resize!r}."
-            )
-        background = self.background
-        if (
-            isinstance(background, (str, bytes))
-            or not hasattr(background, "__len__")
-            or len(background) != 3
-            or not all(is_int(v) and 0 <= v <= 255 for v in background)
-        ):
-            raise ValueError(
-                "ImageNormalizer: background must be an RGB triple of integers in 0-255, "
-                f"e.g. (255, 255, 255); got {background!r}."
-            )
-        if not isinstance(self.standardize, (bool, np.bool_)):
-            raise ValueError(
-                f"ImageNormalizer: standardize must be True or False; got {self.standardize!r}."
-            )
-        max_pixels = self.max_pixels
-        if max_pixels is not None and not (is_int(max_pixels) and max_pixels >= 1):
-            raise ValueError(
-                "ImageNormalizer: max_pixels must be a positive integer or None; got "
-                f"{max_pixels!r}."
-            )
-        if not isinstance(self.resample, str) or self.resample not in RESAMPLE:
-            raise ValueError(
-                f"ImageNormalizer: resample must be one of {tuple(RESAMPLE)}; got "
-                f"{self.resample!r}."
-            )
+        self._validate_params()
+        size, background, max_pixels = self.size, self.background, self.max_pixels
         return DecodeSpec(
             height=int(size[0]),
             width=int(size[1]),
@@ -735,16 +708,7 @@ default="bilinear"
     def _decoder(self):
         """Validate every parameter and return the decoding settings (without statistics)."""
         spec = self._decode_spec()
-        check_missing_policy(_NAME, self.missing)
-        lazy = self.lazy
-        if not (isinstance(lazy, (bool, np.bool_)) or (isinstance(lazy, str) and lazy == "auto")):
-            raise ValueError(f"ImageNormalizer: lazy must be True, False or 'auto'; got {lazy!r}.")
         n_jobs = self.n_jobs
-        if n_jobs is not None and not (is_int(n_jobs) and (n_jobs >= 1 or n_jobs == -1)):
-            raise ValueError(
-                "ImageNormalizer: n_jobs must be a positive integer, -1 (all CPUs) or None "
-                f"(os.cpu_count(), at most {_MAX_DEFAULT_THREADS}); got {n_jobs!r}."
-            )
         root = None if self.root is None else check_root(self.root)
         return _Decoder(
             spec=spec,

@@ -6,16 +6,19 @@ import functools
 import re
 import unicodedata
 from collections import Counter
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._compat import Interval, InvalidParameterError, StrOptions
+from .._constraints import Predicate
 from .._dataframes import as_pandas
 from ._columns import (
+    MISSING_POLICIES,
     Column,
-    check_missing_policy,
     frame_column,
     record_input,
     refuse_all_missing,
@@ -31,6 +34,16 @@ OOV_ID = 1
 _N_RESERVED = 2
 
 _SIDES = ("pre", "post")
+
+
+def _is_ngram_range(value):
+    return (
+        isinstance(value, tuple | list)
+        and len(value) == 2
+        and all(is_int(n) for n in value)
+        and 1 <= value[0] <= value[1]
+    )
+
 
 #: ``char_ngrams="auto"``: documents whose median length is at most this many words
 #: are short, name-like text, and get the character n-grams ``AUTO_CHAR_NGRAMS``.
@@ -294,64 +307,38 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
     # Parameter and input validation
     # ------------------------------------------------------------------ #
 
-    def _validate_params(self):
-        """Check the constructor parameters; return the compiled ``split`` pattern."""
+    _parameter_constraints = {
+        "max_tokens": [None, Interval(Integral, 3, None, closed="left")],
+        "min_frequency": [Interval(Integral, 1, None, closed="left")],
+        "sequence_length": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "lowercase": ["boolean"],
+        "strip_punctuation": ["boolean"],
+        "split": [None, str],
+        "padding": [StrOptions(set(_SIDES))],
+        "truncating": [StrOptions(set(_SIDES))],
+        "char_ngrams": [
+            StrOptions({"auto"}),
+            None,
+            Predicate(_is_ngram_range, "a pair (min_n, max_n) of ints with 1 <= min_n <= max_n"),
+        ],
+        "missing": [StrOptions(set(MISSING_POLICIES))],
+    }
+
+    def _split_pattern(self):
+        """Check the parameters (``max_tokens`` counts the two reserved ids, padding and
+        out-of-vocabulary, hence at least 3); return the compiled ``split`` pattern."""
+        self._validate_params()
         name = type(self).__name__
-        if self.max_tokens is not None and not (is_int(self.max_tokens) and self.max_tokens >= 3):
-            raise ValueError(
-                f"{name}: max_tokens must be None or an int >= 3 (it counts the two "
-                f"reserved ids, padding and out-of-vocabulary); got {self.max_tokens!r}."
-            )
-        if not (is_int(self.min_frequency) and self.min_frequency >= 1):
-            raise ValueError(
-                f"{name}: min_frequency must be an int >= 1; got {self.min_frequency!r}."
-            )
-        if not (
-            (isinstance(self.sequence_length, str) and self.sequence_length == "auto")
-            or (is_int(self.sequence_length) and self.sequence_length >= 1)
-        ):
-            raise ValueError(
-                f"{name}: sequence_length must be 'auto' or an int >= 1; got "
-                f"{self.sequence_length!r}."
-            )
-        if self.char_ngrams is not None and not (
-            isinstance(self.char_ngrams, str) and self.char_ngrams == "auto"
-        ):
-            grams = self.char_ngrams
-            if not (
-                isinstance(grams, (tuple, list))
-                and len(grams) == 2
-                and all(is_int(n) for n in grams)
-                and 1 <= grams[0] <= grams[1]
-            ):
-                raise ValueError(
-                    f"{name}: char_ngrams must be 'auto', None or a pair (min_n, max_n) of "
-                    f"ints with 1 <= min_n <= max_n, such as (2, 4); got {grams!r}."
-                )
-        check_missing_policy(name, self.missing)
-        for param in ("lowercase", "strip_punctuation"):
-            value = getattr(self, param)
-            if not isinstance(value, (bool, np.bool_)):
-                raise ValueError(f"{name}: {param} must be True or False; got {value!r}.")
-        for param in ("padding", "truncating"):
-            value = getattr(self, param)
-            if not (isinstance(value, str) and value in _SIDES):
-                raise ValueError(f"{name}: {param} must be 'pre' or 'post'; got {value!r}.")
         if self.split is None:
             return None
-        if not isinstance(self.split, str):
-            raise ValueError(
-                f"{name}: split must be None (split on whitespace) or a regular-expression "
-                f"string matching one token; got {self.split!r}."
-            )
         try:
             pattern = re.compile(self.split)
         except re.error as exc:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{name}: split={self.split!r} is not a valid regular expression: {exc}."
             ) from exc
         if pattern.groups > 1:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{name}: split={self.split!r} has {pattern.groups} capturing groups; it may "
                 "have at most one (use (?:...) for non-capturing groups)."
             )
@@ -532,7 +519,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
 
     def _tokenize_for_fit(self, X):
         """Tokenize the training documents, deciding ``char_ngrams_`` on the way."""
-        pattern = self._validate_params()
+        pattern = self._split_pattern()
         column = self._validate_documents(X, reset=True)
         refuse_all_missing(column, type(self).__name__, "a document")
         if not (isinstance(self.char_ngrams, str) and self.char_ngrams == "auto"):
@@ -592,7 +579,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             Token ids: ``1`` for an out-of-vocabulary token, ``0`` for padding.
         """
         check_is_fitted(self, "vocabulary_")
-        pattern = self._validate_params()
+        pattern = self._split_pattern()
         column = self._validate_documents(X, reset=False)
         tokenize = self._make_tokenize(pattern, self.char_ngrams_)
         return self._encode(self._tokenize_all(column, tokenize))

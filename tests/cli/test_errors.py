@@ -120,10 +120,23 @@ def test_invalid_estimator_parameter_is_a_usage_error(capsys, table, tmp_path):
     code, _, err = run(capsys, *base, "--param", "no_such_parameter=3")
     assert code == 2
     assert_one_error_line(err, "no_such_parameter")
-    # checked only when the network is built, after the data were read: still a usage error
     code, _, err = run(capsys, *base, "--param", "fusion=sideways", "--quiet")
     assert code == 2
-    assert_one_error_line(err, "--param", "fusion 'sideways'")
+    assert_one_error_line(err, "--param", "'fusion' parameter", "'sideways'")
+    # checked only when the network is built, after the data were read: still a usage error
+    code, _, err = run(capsys, *base, "--param", "image_encoder=NoSuchNet", "--quiet")
+    assert code == 2
+    assert_one_error_line(err, "--param", "NoSuchNet")
+    assert not (tmp_path / "m.skmm").exists()
+
+
+def test_invalid_block_parameter_is_a_usage_error(capsys, table, tmp_path):
+    """A transformer's parameter set by --block-param is checked when the transformer is
+    fitted, after the data were read: scikit-learn's InvalidParameterError, exit code 2."""
+    base = ["fit", table, "--target", "y", "--text", "text", "--out", tmp_path / "m.skmm"]
+    code, out, err = run(capsys, *base, "--block-param", "text__max_tokens=1", "--quiet")
+    assert code == 2 and out == ""
+    assert_one_error_line(err, "--block-param", "'max_tokens' parameter of TextTokenizer")
     assert not (tmp_path / "m.skmm").exists()
 
 

@@ -172,9 +172,11 @@ def test_training_stops_on_the_validation_loss_or_on_the_training_loss():
     small.fit(numbers[:60], y[:60])  # a 6-row slice is too small: the training loss is monitored
     assert "val_loss" not in small.history_
     assert 1 <= small.best_iteration_ <= small.n_iter_ <= 40
-    with pytest.raises(ValueError, match="early_stopping must be"):
+    with pytest.raises(
+        ValueError, match="'early_stopping' parameter of MultimodalClassifier must be"
+    ):
         MultimodalClassifier(early_stopping="sometimes").fit(numbers, y)
-    with pytest.raises(ValueError, match="balance must be"):
+    with pytest.raises(ValueError, match="'balance' parameter of MultimodalClassifier must be"):
         MultimodalClassifier(balance="greedy").fit(numbers, y)
 
 

@@ -216,7 +216,10 @@ def test_the_parameter_is_stored_cloned_and_listed(cls):
 def test_bad_values_name_the_parameter_and_the_accepted_ones(value):
     X = np.random.RandomState(0).normal(size=(20, 3)).astype("float32")
     y = np.arange(20) % 2
-    with pytest.raises(ValueError, match=r"distribution must be None, 'mirrored' or a tf\."):
+    with pytest.raises(
+        ValueError,
+        match=r"'distribution' parameter of MultimodalClassifier must be None, 'mirrored' or a tf",
+    ):
         MultimodalClassifier(**TINY, distribution=value).fit(X, y)
 
 

@@ -65,5 +65,8 @@ def test_an_explicit_modality_dropout_rate_is_kept(small_data):
 def test_a_bad_modality_dropout_names_what_is_accepted(small_data, value):
     X, y = small_data
     clf = MultimodalClassifier(**TINY, modality_dropout=value)
-    with pytest.raises(ValueError, match=r"modality_dropout must be 'auto' or in \[0, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"'modality_dropout' parameter .* \{'auto'\} or a float in the range \[0.0, 1.0\)",
+    ):
         make_pipeline(MultimodalInput([("tabular", StandardScaler(), ["x0", "x1"])]), clf).fit(X, y)

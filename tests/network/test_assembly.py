@@ -37,6 +37,7 @@ def test_encoders_follow_the_seed_design():
         output_activation="sigmoid",
         image_filters=(64, 128, 128),
         image_width_multiplier=0.5,
+        text_encoder="lstm",
     )
     kinds = {type(layer).__name__ for layer in model.layers}
     assert {
@@ -58,7 +59,9 @@ def test_encoders_follow_the_seed_design():
 def test_l2_applies_to_every_kernel_and_scales_the_penalty():
     def penalty(l2):
         keras.utils.set_random_seed(0)
-        model = build_fused_network(SPECS, n_outputs=1, output_activation="sigmoid", l2=l2, **SIZES)
+        model = build_fused_network(
+            SPECS, n_outputs=1, output_activation="sigmoid", l2=l2, text_encoder="lstm", **SIZES
+        )
         return model, float(sum(model.losses))
 
     model, small = penalty(1e-3)

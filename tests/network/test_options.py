@@ -406,6 +406,7 @@ def test_block_encoders_replace_the_builtin_encoder(tmp_path):
             "tabular": keras.layers.Dense(3, activation="tanh", name="my_tabular"),
             "image": image_features,
         },
+        text_encoder="lstm",
         **TINY,
     )
     names = {layer.name for layer in model.layers}
@@ -470,7 +471,9 @@ def test_block_l2_scales_the_penalty_of_its_own_block_only(text_encoder):
 
 
 def test_defaults_build_the_original_network():
-    model = build_fused_network(SPECS, n_outputs=3, output_activation="softmax", **TINY)
+    model = build_fused_network(
+        SPECS, n_outputs=3, output_activation="softmax", text_encoder="lstm", **TINY
+    )
     assert sorted(layer.name for layer in model.layers) == sorted(
         [
             "text",
