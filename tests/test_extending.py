@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from skmm._compat import InvalidParameterError
 from skmm.compose import BlockSpec, MultimodalInput
 from skmm.modalities import (
     Modality,
@@ -256,7 +257,10 @@ def test_the_fusion_registry_refuses_what_it_cannot_use(registered):
     with pytest.raises(ValueError, match="function must be callable"):
         Fusion("sum", "add")
     blocks, y = _two_blocks()
-    with pytest.raises(ValueError, match=r"Unknown fusion 'sum'; choose one of concat, gated"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"'fusion' parameter of MultimodalClassifier must be a str among 'concat', 'gated'",
+    ):
         MultimodalClassifier(fusion="sum", epochs=1).fit(blocks, y)
 
     register_fusion(Fusion("flat", lambda blocks, *, reg: blocks[0][1][:, None]))
