@@ -29,6 +29,7 @@ import contextvars
 import datetime
 import hashlib
 import importlib.metadata
+import io
 import json
 import os
 import platform
@@ -71,6 +72,35 @@ _RECORDED = ("skmm", "scikit-learn", "scikeras", "keras", "tensorflow", "skops",
 #: Those that define the saved objects: a difference warns when loading.
 _COMPARED = ("skmm", "scikit-learn", "scikeras", "keras", "tensorflow")
 
+#: skmm's public classes: the public name a saved file gives each -> where the class
+#: is defined now. ``save`` writes the public names, ``load`` reads them back as the
+#: classes of today, so a class may move between private modules without breaking
+#: a file (a test checks every entry against the real class).
+PUBLIC_CLASSES = {
+    "skmm.MultimodalInput": "skmm.compose._multimodal_input.MultimodalInput",
+    "skmm.compose.BlockSpec": "skmm.compose._blocks.BlockSpec",
+    "skmm.TextTokenizer": "skmm.preprocessing._text.TextTokenizer",
+    "skmm.ImageNormalizer": "skmm.preprocessing._image.ImageNormalizer",
+    "skmm.AudioFeaturizer": "skmm.preprocessing._audio.AudioFeaturizer",
+    "skmm.MultimodalClassifier": "skmm.estimators._classifier.MultimodalClassifier",
+    "skmm.MultimodalClassifierCV": "skmm.estimators._classifier_cv.MultimodalClassifierCV",
+    "skmm.MultimodalRegressor": "skmm.estimators._regressor.MultimodalRegressor",
+}
+
+#: Names earlier files gave a public class -> its public name. skmm 0.1.0.dev0 wrote
+#: the private modules the classes were then defined in. A class that changes its
+#: public name adds its old one here.
+FORMER_NAMES = {
+    "skmm.compose._multimodal_input.MultimodalInput": "skmm.MultimodalInput",
+    "skmm.compose._blocks.BlockSpec": "skmm.compose.BlockSpec",
+    "skmm.preprocessing._text.TextTokenizer": "skmm.TextTokenizer",
+    "skmm.preprocessing._image.ImageNormalizer": "skmm.ImageNormalizer",
+    "skmm.preprocessing._audio.AudioFeaturizer": "skmm.AudioFeaturizer",
+    "skmm.estimators._classifier.MultimodalClassifier": "skmm.MultimodalClassifier",
+    "skmm.estimators._classifier_cv.MultimodalClassifierCV": "skmm.MultimodalClassifierCV",
+    "skmm.estimators._regressor.MultimodalRegressor": "skmm.MultimodalRegressor",
+}
+
 #: Types the skops part may hold beyond those skops trusts by default (scikit-learn's
 #: estimators, NumPy arrays and ufuncs, SciPy sparse matrices, Python containers and
 #: scalars): skmm's estimators and transformers and what their fitted state is made
@@ -79,14 +109,9 @@ _COMPARED = ("skmm", "scikit-learn", "scikeras", "keras", "tensorflow")
 #: classes, so that loading a file without a network does not import TensorFlow
 #: (a test checks that they name the real classes).
 TRUSTED_TYPES = (
-    "skmm.compose._multimodal_input.MultimodalInput",
-    "skmm.compose._blocks.BlockSpec",
-    "skmm.preprocessing._text.TextTokenizer",
-    "skmm.preprocessing._image.ImageNormalizer",
-    "skmm.preprocessing._audio.AudioFeaturizer",
-    "skmm.estimators._classifier.MultimodalClassifier",
-    "skmm.estimators._classifier_cv.MultimodalClassifierCV",
-    "skmm.estimators._regressor.MultimodalRegressor",
+    # the public classes, by the public names saved files give them (PUBLIC_CLASSES)
+    *PUBLIC_CLASSES,
+    # fitted state inside the estimators
     "skmm.estimators._inputs.KerasInputs",
     "skmm.estimators._targets.TaskTargetEncoder",
     # scikeras' target encoders, fitted inside the estimators
@@ -369,6 +394,8 @@ def _dump(estimator):
         ) from exc
     finally:
         _SAVING.reset(token)
+    # skmm's public classes by their public names, not the private modules they are in
+    data = rename_classes(data, {private: public for public, private in PUBLIC_CLASSES.items()})
     return data, list(writer)
 
 
@@ -506,11 +533,18 @@ def load(path, *, trusted=None, allow_unsafe_keras=False):
     _check_versions(path, manifest["versions"])
     trusted_types = _trusted_types(trusted)
     estimator_bytes = members.pop(ESTIMATOR_MEMBER)
+    with contextlib.suppress(zipfile.BadZipFile, KeyError, ValueError):
+        # a file of an earlier skmm names public classes as they were named then; a
+        # malformed member is left as it is, for _audit to report
+        estimator_bytes = rename_classes(estimator_bytes, FORMER_NAMES)
     _audit(path, estimator_bytes, trusted_types)
     networks = {
         member: _load_network(path, member, data, allow_unsafe_keras)
         for member, data in sorted(members.items())
     }
+    # the public names, trusted, read as the classes where they are defined today
+    estimator_bytes = rename_classes(estimator_bytes, PUBLIC_CLASSES)
+    trusted_types = sorted(set(trusted_types) | set(PUBLIC_CLASSES.values()))
     return _construct(path, estimator_bytes, trusted_types, networks)
 
 
@@ -652,6 +686,45 @@ def _trusted_types(trusted):
         )
     names = [t if isinstance(t, str) else _type_name(t) for t in trusted]
     return sorted(set(TRUSTED_TYPES) | set(names))
+
+
+def rename_classes(data, names):
+    """The skops bytes ``data`` with the classes named as keys of ``names`` renamed.
+
+    ``names`` maps ``"module.Class"`` to ``"module.Class"``. A skops file is a zip
+    whose ``schema.json`` names each object's class by ``__module__`` and
+    ``__class__``; only those two fields change, nothing is constructed or
+    imported. ``data`` itself is returned when nothing is renamed.
+    """
+    pairs = {tuple(old.rsplit(".", 1)): tuple(new.rsplit(".", 1)) for old, new in names.items()}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    renamed = 0
+
+    def rename(node):
+        nonlocal renamed
+        if isinstance(node, dict):
+            key = (node.get("__module__"), node.get("__class__"))
+            if key in pairs:
+                node["__module__"], node["__class__"] = pairs[key]
+                renamed += 1
+            for value in node.values():
+                rename(value)
+        elif isinstance(node, list):
+            for value in node:
+                rename(value)
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info, content in members:
+            if info.filename == "schema.json":
+                schema = json.loads(content)
+                rename(schema)
+                if not renamed:
+                    return data
+                content = json.dumps(schema).encode("utf-8")
+            archive.writestr(info, content)
+    return out.getvalue()
 
 
 def _audit(path, data, trusted_types):

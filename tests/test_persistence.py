@@ -4,6 +4,8 @@ import datetime
 import errno
 import hashlib
 import importlib
+import importlib.util
+import io
 import json
 import os
 import pickle
@@ -11,6 +13,7 @@ import subprocess
 import sys
 import warnings
 import zipfile
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -534,11 +537,77 @@ def test_trusted_types_name_real_classes():
     for name in persistence.TRUSTED_TYPES:
         module, _, attribute = name.rpartition(".")
         cls = getattr(importlib.import_module(module), attribute)
-        assert f"{cls.__module__}.{cls.__qualname__}" == name
+        where = persistence.PUBLIC_CLASSES.get(name, name)
+        assert f"{cls.__module__}.{cls.__qualname__}" == where
 
 
 def test_every_public_estimator_is_trusted():
     for name in skmm.__all__:
         obj = getattr(skmm, name)
         if isinstance(obj, type) and issubclass(obj, BaseEstimator):
-            assert f"{obj.__module__}.{obj.__qualname__}" in persistence.TRUSTED_TYPES, name
+            assert f"skmm.{name}" in persistence.TRUSTED_TYPES, name
+            assert persistence.PUBLIC_CLASSES[f"skmm.{name}"] == (
+                f"{obj.__module__}.{obj.__qualname__}"
+            )
+
+
+SAVED_BEFORE = Path(__file__).resolve().parent / "data" / "saved_pipeline_0_1_0_dev0.skmm"
+
+
+def _saved_pipeline_frame():
+    spec = importlib.util.spec_from_file_location(
+        "make_saved_pipeline", SAVED_BEFORE.parent / "make_saved_pipeline.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.frame()
+
+
+def _class_names(path):
+    """Every (module, class) the estimator part of a saved file names."""
+    with zipfile.ZipFile(path) as archive:
+        estimator = archive.read("estimator.skops")
+    with zipfile.ZipFile(io.BytesIO(estimator)) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    names = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "__module__" in node:
+                names.add(f"{node['__module__']}.{node.get('__class__')}")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return names
+
+
+def test_a_file_saved_before_the_public_names_loads_and_predicts_the_same():
+    """tests/data/make_saved_pipeline.py wrote it with skmm 0.1.0.dev0, whose files named
+    the classes by their private modules (skmm.compose._multimodal_input...)."""
+    assert "skmm.compose._multimodal_input.MultimodalInput" in _class_names(SAVED_BEFORE)
+    model = skmm.load(SAVED_BEFORE)
+    X, _ = _saved_pipeline_frame()
+    expected = np.load(SAVED_BEFORE.with_suffix(".proba.npy"))
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-5, atol=1e-6)
+    assert type(model[0]) is skmm.MultimodalInput
+    assert type(model[0].block_specs_["note"]) is skmm.compose.BlockSpec
+
+
+def test_files_name_the_public_classes_by_their_public_modules(tmp_path):
+    skmm.save(skmm.load(SAVED_BEFORE), tmp_path / "again.skmm")
+    names = _class_names(tmp_path / "again.skmm")
+    assert {
+        "skmm.MultimodalInput",
+        "skmm.compose.BlockSpec",
+        "skmm.TextTokenizer",
+        "skmm.MultimodalClassifier",
+    } <= names
+    assert not names & set(persistence.FORMER_NAMES)
+    assert not names & set(persistence.PUBLIC_CLASSES.values())
+    assert set(persistence.FORMER_NAMES.values()) <= set(persistence.TRUSTED_TYPES)
+    X, _ = _saved_pipeline_frame()
+    assert skmm.load(tmp_path / "again.skmm").predict_proba(X).shape == (40, 2)
