@@ -1,7 +1,9 @@
 """Every version shim skmm needs, in one place.
 
 Each shim says which release lets it go. Nothing here imports TensorFlow or
-Keras at module import time: the Keras-side shims import lazily.
+Keras at module import time: the Keras-side shims import lazily. scikeras has a
+module of its own, ``skmm.estimators._scikeras_adapter`` (its private hooks and
+the tags it gets wrong on scikit-learn >= 1.6).
 """
 
 from __future__ import annotations
@@ -53,8 +55,6 @@ __all__ = [
     "InvalidParameterError",
     "Options",
     "StrOptions",
-    "ScikerasClassifierTagsMixin",
-    "ScikerasRegressorTagsMixin",
     "VisualBlock",
     "build_training_state",
     "fuse_adam_update_step",
@@ -62,57 +62,6 @@ __all__ = [
     "load_keras_model_bytes",
     "save_keras_model_bytes",
 ]
-
-
-class ScikerasClassifierTagsMixin:
-    """Correct scikit-learn >= 1.6 tags for a scikeras 0.13 ``KerasClassifier``.
-
-    scikeras 0.13 declares ``KerasClassifier(BaseWrapper, ClassifierMixin)``:
-    the mixin sits right of ``BaseEstimator``, whose ``__sklearn_tags__`` does
-    not call ``super()``, so ``ClassifierMixin.__sklearn_tags__`` never runs and
-    ``is_classifier`` is False. Cross-validation then silently stops
-    stratifying and ``CalibratedClassifierCV`` refuses the estimator. Placing
-    ``ClassifierMixin`` first is impossible (no consistent MRO), so this mixin,
-    placed left of ``KerasClassifier``, builds the classifier tags itself.
-
-    Goes away when scikeras ships ``__sklearn_tags__`` with the mixin on the
-    left (no release as of scikeras 0.13.0).
-    """
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier"
-        tags.classifier_tags = tags.classifier_tags or _classifier_tags()
-        tags.target_tags.required = True
-        return tags
-
-
-def _classifier_tags():
-    from sklearn.utils import ClassifierTags
-
-    return ClassifierTags()
-
-
-class ScikerasRegressorTagsMixin:
-    """Correct scikit-learn >= 1.6 tags for a scikeras 0.13 ``KerasRegressor``.
-
-    The same mixin-order problem as :class:`ScikerasClassifierTagsMixin`:
-    ``KerasRegressor(BaseWrapper, RegressorMixin)`` never runs
-    ``RegressorMixin.__sklearn_tags__``, so ``is_regressor`` is False and
-    ``cross_val_score`` scores it without knowing it is a regressor.
-
-    Goes away with the same scikeras release as the classifier shim.
-    """
-
-    def __sklearn_tags__(self):
-        from sklearn.utils import RegressorTags
-
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "regressor"
-        tags.regressor_tags = tags.regressor_tags or RegressorTags()
-        tags.target_tags.required = True
-        tags.target_tags.multi_output = True
-        return tags
 
 
 # Keras 3 saves to and loads from file-like objects only through its private

@@ -182,7 +182,7 @@ def serving_inputs(estimator, X):
     final = _final_estimator(estimator, "serving_inputs")
     if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
         X = estimator[:-1].transform(X)
-    blocks, _ = final._validate_data(X=X)
+    blocks, _ = final._validate_input(X=X)
     encoded = final.feature_encoder_.transform(blocks)
     inputs = {}
     for tensor in final.model_.inputs:

@@ -56,7 +56,7 @@ _SCIKERAS_NETWORK_FAILURES = {
     "check_mixin_order": (
         "scikeras 0.13 declares KerasClassifier(BaseWrapper, ClassifierMixin) and "
         "KerasRegressor(BaseWrapper, RegressorMixin); no subclass can put the mixin "
-        "first (no consistent MRO). The tags are corrected in skmm._compat."
+        "first (no consistent MRO). The tags are corrected in skmm.estimators._scikeras_adapter."
     ),
     "check_estimator_tags_renamed": (
         "scikeras 0.13's BaseWrapper defines _more_tags without __sklearn_tags__; the "

@@ -554,13 +554,18 @@ def test_every_public_estimator_is_trusted():
 SAVED_BEFORE = Path(__file__).resolve().parent / "data" / "saved_pipeline_0_1_0_dev0.skmm"
 
 
-def _saved_pipeline_frame():
+def saved_pipeline_module():
+    """``tests/data/make_saved_pipeline.py``, which wrote the file."""
     spec = importlib.util.spec_from_file_location(
         "make_saved_pipeline", SAVED_BEFORE.parent / "make_saved_pipeline.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.frame()
+    return module
+
+
+def _saved_pipeline_frame():
+    return saved_pipeline_module().frame()
 
 
 def _class_names(path):

@@ -120,6 +120,7 @@ def _epochs(pipeline):
 
 def _fit_with_progress(pipeline, X, y, bar, offset=0, prefix=""):
     """Fit ``pipeline`` with an epoch callback on ``bar``; leave no callback behind."""
+    from ..estimators._scikeras_adapter import reset_callbacks
     from ._keras_progress import EpochProgress
 
     estimator = pipeline.steps[-1][1]
@@ -134,7 +135,7 @@ def _fit_with_progress(pipeline, X, y, bar, offset=0, prefix=""):
         estimator.set_params(callbacks=user_callbacks)
         # The fitted estimator keeps the callbacks it trained with; put back the user's,
         # so that the model file holds no object of this command line.
-        estimator._initialize_callbacks()
+        reset_callbacks(estimator)
     return pipeline
 
 

@@ -2,7 +2,8 @@
 building, feeding (arrays or lazy batches), early stopping, seeding, pickling.
 
 ``MultimodalEstimatorMixin`` sits left of a scikeras wrapper class and
-overrides its hooks; only this module and ``_compat`` touch scikeras internals.
+implements the hooks of :class:`~._scikeras_adapter.ScikerasAdapter` (the only
+module that names scikeras' private members).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import keras
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scikeras.wrappers import BaseWrapper
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
@@ -63,6 +63,7 @@ from ._feeding import (
 )
 from ._inputs import TABULAR_BLOCK, KerasInputs, blocks_from_mapping, check_blocks, is_mapping
 from ._layer_seeds import private_layer_seeds
+from ._scikeras_adapter import ScikerasAdapter
 from ._seeding import MAX_SEED, seed_from_random_state, seeded
 
 # Before anything starts TensorFlow's runtime: joblib workers get their share of the cores.
@@ -277,31 +278,31 @@ def fill_docstring(doc):
     )
 
 
-class MultimodalEstimatorMixin:
+class MultimodalEstimatorMixin(ScikerasAdapter):
     """Behaviour shared by skmm's scikeras-based estimators (placed left of them)."""
 
-    #: scikeras' routed prefixes, plus ``l2`` for per-block overrides (``l2__image``).
-    _routing_prefixes = BaseWrapper._routing_prefixes | {"l2"}
+    #: Routed prefixes beyond scikeras' own: ``l2`` for per-block overrides (``l2__image``).
+    _extra_routing_prefixes = frozenset({"l2"})
 
     # -- parameters ---------------------------------------------------------------------
 
-    def _get_param_names(self):
+    def _parameter_names(self):
         # Every public attribute set by __init__ is a parameter: the named ones
         # and routed ones given as keyword arguments (``optimizer__momentum``).
         return sorted(k for k in vars(self) if not k.startswith("_") and not k.endswith("_"))
 
     def _check_params(self):
         named = inspect.signature(type(self).__init__).parameters
-        prefixes = self._routing_prefixes | {"callbacks"}
+        prefixes = self._all_routing_prefixes() | {"callbacks"}
         unknown = [
             k
-            for k in self._get_param_names()
+            for k in self._parameter_names()
             if k not in named and not ("__" in k and k.split("__")[0] in prefixes)
         ]
         if unknown:
             raise TypeError(
                 f"Unknown parameter(s) {unknown} for {type(self).__name__}; routed "
-                f"parameters must start with one of {sorted(self._routing_prefixes)} "
+                f"parameters must start with one of {sorted(self._all_routing_prefixes())} "
                 "followed by '__'."
             )
         # Each parameter's type and range, from the table of skmm.estimators._settings
@@ -314,9 +315,9 @@ class MultimodalEstimatorMixin:
 
     # -- input validation (called by scikeras) ------------------------------------------
 
-    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+    def _validate_input(self, X=None, y=None, reset=False, y_numeric=False):
         if y is not None:
-            _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
+            _, y = super()._validate_input(X=None, y=y, reset=reset, y_numeric=y_numeric)
         if X is not None:
             X = self._validate_blocks(X, reset=reset)
             if y is not None:
@@ -353,7 +354,7 @@ class MultimodalEstimatorMixin:
             self.block_specs_ = dict(blocks.specs)
         return blocks
 
-    def _validate_sample_weight(self, X, y, sample_weight):
+    def _validate_weights(self, X, y, sample_weight):
         sample_weight = _check_sample_weight(
             sample_weight, y, dtype=np.float32, ensure_non_negative=True
         )
@@ -428,7 +429,7 @@ class MultimodalEstimatorMixin:
             balance=self.balance,
             image_augmentation=self.image_augmentation,
         )
-        compile_kwargs = self._get_compile_kwargs()
+        compile_kwargs = self._compile_arguments()
         # An optimizer instance, or a routed optimizer__learning_rate, keeps its own rate.
         if isinstance(self.optimizer, str | type) and "optimizer__learning_rate" not in vars(self):
             compile_kwargs["optimizer"].learning_rate = self.learning_rate
@@ -471,7 +472,8 @@ class MultimodalEstimatorMixin:
         return overrides or None
 
     def _finish_initialize(self, X):
-        """The part of scikeras' _initialize after the target is encoded."""
+        """The end of ``_initialize_fit``, once the target is encoded: the inputs'
+        encoder, the network and the callbacks."""
         self.feature_encoder_ = self.feature_encoder.fit(X)
         # A network built in a strategy's scope keeps it: Keras' fit then distributes.
         # Its layers' seeds come from the fit's seed even while other threads of the
@@ -483,13 +485,13 @@ class MultimodalEstimatorMixin:
             # tf.function is slow).
             self.model_.optimizer.build(self.model_.trainable_variables)
         self._predict_function = PredictFunction(self.model_)
-        self._initialize_callbacks()
+        self._reset_callbacks()
 
     # -- fitting --------------------------------------------------------------------------
 
     def _seeded_fit(self, X, y, sample_weight, **kwargs):
         with seeded(seed_from_random_state(self.random_state)):
-            BaseWrapper.fit(self, X, y, sample_weight=sample_weight, **kwargs)
+            self._run_wrapper_fit(X, y, sample_weight=sample_weight, **kwargs)
         return self
 
     @contextmanager
@@ -524,12 +526,12 @@ class MultimodalEstimatorMixin:
         self._incremental = True  # partial_fit trains on all it is given: no early stopping
         try:
             with seeded(seed):
-                BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
+                self._run_wrapper_partial_fit(X, y, sample_weight=sample_weight, **kwargs)
         finally:
             self._incremental = False
         return self
 
-    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+    def _train_network(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         stopper, held_out = None, None
         if self.early_stopping and not getattr(self, "_incremental", False):
             split = self._validation_rows(y)
@@ -567,8 +569,8 @@ class MultimodalEstimatorMixin:
                     regression=not hasattr(self, "classes_"),
                 )
             )
-        user_callbacks = self._fit_callbacks
-        self._fit_callbacks = [*user_callbacks, *added]
+        user_callbacks = self._training_callbacks
+        self._training_callbacks = [*user_callbacks, *added]
         targets = repeat_targets(y, len(self.model_.outputs))
         build_training_state(self.model_, targets)
         try:
@@ -605,11 +607,11 @@ class MultimodalEstimatorMixin:
                     iter(batches)
                 self._fit_batches(batches, warm_start, epochs, initial_epoch, **kwargs)
             else:
-                super()._fit_keras_model(
+                super()._train_network(
                     X, targets, sample_weight, warm_start, epochs, initial_epoch, **kwargs
                 )
         finally:
-            self._fit_callbacks = user_callbacks
+            self._training_callbacks = user_callbacks
         self._name_prediction_metrics()
         if isinstance(stopper, BranchEarlyStopping):
             self.head_iterations_ = {
@@ -696,10 +698,10 @@ class MultimodalEstimatorMixin:
             for j in range(len(model.outputs))
         ]
 
-    def _check_model_compatibility(self, y):
+    def _check_network_outputs(self, y):
         if len(self.model_.outputs) > 1:  # balanced heads: every output learns the target
             return
-        super()._check_model_compatibility(y)
+        super()._check_network_outputs(y)
 
     def _early_stopping_split(self, y):
         """Seeded train / validation rows inside the data given to fit (stratified for
@@ -754,7 +756,7 @@ class MultimodalEstimatorMixin:
             batches,
             epochs=initial_epoch + epochs,
             initial_epoch=initial_epoch,
-            callbacks=self._fit_callbacks,
+            callbacks=self._training_callbacks,
             # The rows are shuffled by the batches, seeded. Keras would also shuffle the
             # order of a PyDataset's batches, from Python's global random state, in its
             # enqueuer thread, and draw again for the extra pass it makes under a
@@ -767,7 +769,7 @@ class MultimodalEstimatorMixin:
         for key, values in history.history.items():
             self.history_[key] += values
 
-    def _predict_raw(self, X, **kwargs):
+    def _predict_network(self, X, **kwargs):
         """Network outputs for ``X``; one traced graph per fitted model."""
         if not self.initialized_:
             raise NotFittedError(
@@ -778,7 +780,7 @@ class MultimodalEstimatorMixin:
                 f"predict takes no keyword arguments; got {sorted(kwargs)}. Set "
                 "predict__batch_size on the estimator instead."
             )
-        X, _ = self._validate_data(X=X)
+        X, _ = self._validate_input(X=X)
         batch_size = getattr(self, "predict__batch_size", 1024)
         inputs = self.feature_encoder_.transform(X)
         if has_lazy_block(inputs):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from scikeras.wrappers import KerasClassifier
 from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import type_of_target
 
-from .._compat import ScikerasClassifierTagsMixin
 from ..network import MultiTaskCrossEntropy
 from ._base import MultimodalEstimatorMixin, check_target, fill_docstring, store_init_params
+from ._scikeras_adapter import KerasClassifier, ScikerasClassifierTagsMixin
 from ._settings import parameter_constraints
 from ._targets import MULTI_OUTPUT_TARGETS, TaskTargetEncoder, resolve_task_weights, task_names
 
@@ -158,9 +157,8 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
 
     # -- building -------------------------------------------------------------------------
 
-    def _initialize(self, X, y=None):
-        self._random_state = None  # seeding is done by skmm around the whole fit
-        X, y = self._validate_data(X, y, reset=True)
+    def _initialize_fit(self, X, y=None):
+        X, y = self._validate_input(X, y, reset=True)
         if self.target_type_ not in _SUPPORTED_TARGETS:
             raise ValueError(
                 f"Unknown label type: {self.target_type_!r}. {type(self).__name__} supports "
@@ -188,14 +186,14 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
         self._finish_initialize(X)
         return X, y
 
-    def _type_of_target(self, y):
+    def _target_type(self, y):
         if y.ndim == 2 and y.shape[1] > 1 and y.dtype == object:
             # Columns of different types (strings next to ints) cannot be sorted together,
             # which scikit-learn's type_of_target needs; judge each column by itself.
             kinds = [type_of_target(np.asarray(column.tolist())) for column in y.T]
             if all(kind in ("binary", "multiclass") for kind in kinds):
                 return "multiclass-multioutput"
-        return super()._type_of_target(y)
+        return super()._target_type(y)
 
     @property
     def _multi_output(self):

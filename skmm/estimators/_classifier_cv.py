@@ -290,11 +290,11 @@ class MultimodalClassifierCV(MultimodalClassifier):
 
     def _fit_path(self, X, y, sample_weight, **kwargs):
         l2s = _check_l2s(self.l2s)
-        X, y = self._initialize(X, y)  # validates, builds the network once
-        self._ensure_compiled_model()
+        X, y = self._initialize_fit(X, y)  # validates, builds the network once
+        self._ensure_compiled_network()
         if sample_weight is not None:
             # the checks of a plain fit, before any fold: length, non-negative, not all 0
-            self._validate_sample_weight(X, y, sample_weight)
+            self._validate_weights(X, y, sample_weight)
             sample_weight = np.asarray(sample_weight, dtype=np.float32)
         initial = NetworkSnapshot(self.model_)  # optimizer slots included: built eagerly
         splits = list(check_cv(self.cv, y, classifier=True).split(np.empty((len(y), 1)), y))
@@ -339,10 +339,10 @@ class MultimodalClassifierCV(MultimodalClassifier):
         X, y = X.take(rows), y[rows]
         weights = None
         if sample_weight is not None:
-            X, y, weights = self._validate_sample_weight(X, y, sample_weight[rows])
+            X, y, weights = self._validate_weights(X, y, sample_weight[rows])
         targets = self.target_encoder_.transform(y)
-        self._check_model_compatibility(targets)
-        self._fit_keras_model(
+        self._check_network_outputs(targets)
+        self._train_network(
             self.feature_encoder_.transform(X),
             targets,
             weights,
@@ -352,13 +352,13 @@ class MultimodalClassifierCV(MultimodalClassifier):
             **kwargs,
         )
 
-    def _predict_raw(self, X, **kwargs):
+    def _predict_network(self, X, **kwargs):
         if not self.initialized_ and hasattr(self, "l2_"):
             raise NotFittedError(
                 f"This {type(self).__name__} was fitted with refit=False: it chose "
                 f"l2_={self.l2_:g} but kept no network. Fit it with refit=True to predict."
             )
-        return super()._predict_raw(X, **kwargs)
+        return super()._predict_network(X, **kwargs)
 
 
 def _check_l2s(l2s):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from scikeras.wrappers import KerasRegressor
 from sklearn.metrics import r2_score
 
-from .._compat import ScikerasRegressorTagsMixin
 from ._base import MultimodalEstimatorMixin, check_target, fill_docstring, store_init_params
+from ._scikeras_adapter import KerasRegressor, ScikerasRegressorTagsMixin
 from ._settings import parameter_constraints
 
 
@@ -97,9 +96,8 @@ class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, 
     ):
         store_init_params(self, locals(), kwargs)
 
-    def _initialize(self, X, y=None):
-        self._random_state = None  # seeding is done by skmm around the whole fit
-        X, y = self._validate_data(X, y, reset=True)
+    def _initialize_fit(self, X, y=None):
+        X, y = self._validate_input(X, y, reset=True)
         self.target_encoder_ = self.target_encoder.fit(y)
         vars(self).update(**self.target_encoder_.get_metadata())
         self._finish_initialize(X)

@@ -1,7 +1,8 @@
 """Write ``saved_pipeline_0_1_0_dev0.skmm`` and its predictions, the file that
 ``tests/test_persistence.py`` loads to prove that files saved by an earlier skmm
 (here: before the public classes were saved under their public module names) still
-load and predict the same.
+load and predict the same. The predictions also pin what a seeded fit of the same
+pipeline gives (``tests/estimators/test_scikeras_adapter.py``).
 
 Run once, with the skmm release whose files are to be kept loadable:
     python tests/data/make_saved_pipeline.py
@@ -37,9 +38,9 @@ def frame(n=40, seed=0):
     )
 
 
-def main():
-    X, y = frame()
-    model = make_pipeline(
+def pipeline():
+    """The seeded pipeline saved in the file."""
+    return make_pipeline(
         MultimodalInput(
             [
                 ("note", TextTokenizer(sequence_length=4, char_ngrams=None), "note"),
@@ -56,7 +57,11 @@ def main():
             random_state=0,
         ),
     )
-    model.fit(X, y)
+
+
+def main():
+    X, y = frame()
+    model = pipeline().fit(X, y)
     skmm.save(model, FILE)
     np.save(PREDICTIONS, model.predict_proba(X))
     print(f"wrote {FILE} ({FILE.stat().st_size} bytes) with skmm {skmm.__version__}")
