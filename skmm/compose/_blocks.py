@@ -16,10 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..modalities import get_modality
-
-#: Suffix of the network input that carries a block's presence mask.
-PRESENCE_SUFFIX = "_present"
+from ..modalities import PRESENCE_SUFFIX, get_modality
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from .._compat import (
 )
 from .._dataframes import as_pandas
 from .._memory import collect_dropped_networks
-from .._persistence import archived_state, restored_network, saving_archive
+from .._persistence import INLINE_NETWORK_KEY, archived_state, restored_network, saving_archive
 from .._threads import size_tensorflow_threads
 from ..compose import BlockSpec, MultimodalBlocks
 from ..network import (
@@ -809,13 +809,13 @@ class MultimodalEstimatorMixin(ScikerasAdapter):
         if saving_archive():  # inside skmm.save: the network becomes its own file member
             return archived_state(self, state)
         if "model_" in state:
-            state["_keras_model_bytes"] = save_keras_model_bytes(state.pop("model_"))
+            state[INLINE_NETWORK_KEY] = save_keras_model_bytes(state.pop("model_"))
         return state
 
     def __setstate__(self, state):
         state = dict(state)
         model = restored_network(state)  # the network skmm.load read from its own member
-        model_bytes = state.pop("_keras_model_bytes", None)
+        model_bytes = state.pop(INLINE_NETWORK_KEY, None)
         super().__setstate__(state)
         if model_bytes is not None:
             model = load_keras_model_bytes(model_bytes)

@@ -366,16 +366,22 @@ def _check_l2s(l2s):
     if isinstance(l2s, numbers.Integral) and not isinstance(l2s, bool):
         if l2s < 1:
             raise InvalidParameterError(
-                f"l2s must be an int >= 1 or a sequence of floats >= 0; got {l2s}."
+                f"l2s must be an int >= 1 or a non-empty sequence of finite floats >= 0; got {l2s}."
             )
         return np.logspace(*np.log10(L2_PATH_RANGE), num=int(l2s))
     try:
         values = np.asarray(l2s, dtype=float)
     except (TypeError, ValueError):
         values = None
-    if values is None or values.ndim != 1 or values.size == 0 or not np.all(values >= 0):
+    if (
+        values is None
+        or values.ndim != 1
+        or values.size == 0
+        or not np.all(np.isfinite(values))
+        or not np.all(values >= 0)
+    ):
         raise InvalidParameterError(
-            f"l2s must be an int >= 1 or a non-empty sequence of floats >= 0; got {l2s!r}."
+            f"l2s must be an int >= 1 or a non-empty sequence of finite floats >= 0; got {l2s!r}."
         )
     return np.unique(values)
 

@@ -13,6 +13,7 @@ encoders import the network layer when a network is built.
 
 from ._builtin import AUDIO, IMAGE, TABULAR, TEXT
 from ._registry import (
+    PRESENCE_SUFFIX,
     Modality,
     get_modality,
     modalities,
@@ -27,6 +28,7 @@ __all__ = [
     "AUDIO",
     "IMAGE",
     "Modality",
+    "PRESENCE_SUFFIX",
     "TABULAR",
     "TEXT",
     "get_modality",

@@ -18,6 +18,11 @@ import numpy as np
 
 _DTYPES = ("int32", "float32")
 
+#: Suffix of the name of a block's presence mask (``"image_present"``): the column
+#: of 1 (present) / 0 (missing) that blocks of kinds with ``may_be_missing`` carry,
+#: and the network input of the same name.
+PRESENCE_SUFFIX = "_present"
+
 
 def non_finite_rows(array, spec):
     """Rows holding NaN or infinite values (the default row check)."""

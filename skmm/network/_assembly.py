@@ -7,7 +7,7 @@ import numbers
 import keras
 from keras import layers
 
-from ..modalities import get_modality
+from ..modalities import PRESENCE_SUFFIX, get_modality
 from ._balancing import BALANCES
 from ._encoders import TEXT_ENCODERS, application_names, l2_regularizer
 from ._fusions import concatenate, get_fusion, masked
@@ -18,9 +18,6 @@ from ._layers import (
     ModalityDropout,
     ModulatedGradient,
 )
-
-#: Suffix of the presence input of a block (kept equal to skmm.compose.PRESENCE_SUFFIX).
-PRESENCE_SUFFIX = "_present"
 
 
 def build_fused_network(

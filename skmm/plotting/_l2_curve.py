@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import re
 
 import numpy as np
@@ -443,14 +442,11 @@ def _l2_names(params):
 
 
 def _l2_grid(l2s):
-    """The λ values from an int (log-spaced, as MultimodalClassifierCV) or a sequence."""
-    if isinstance(l2s, numbers.Integral) and not isinstance(l2s, bool):
-        if l2s < 1:
-            raise ValueError(f"l2s must be an int >= 1 or a sequence of floats >= 0; got {l2s}.")
-        from ..estimators._classifier_cv import L2_PATH_RANGE
+    """The λ values from an int (log-spaced, as MultimodalClassifierCV) or a sequence:
+    the candidates ``MultimodalClassifierCV(l2s=l2s)`` would try."""
+    from ..estimators._classifier_cv import _check_l2s
 
-        return np.logspace(*np.log10(L2_PATH_RANGE), num=int(l2s))
-    return np.unique(_check_l2_values(l2s, "l2s"))
+    return _check_l2s(l2s)
 
 
 def _check_l2_values(values, what):

@@ -23,7 +23,7 @@ from ._columns import (
     record_input,
     refuse_all_missing,
 )
-from ._messages import describe_value, is_int
+from ._messages import describe_value, is_int, is_na
 
 __all__ = ["TextTokenizer"]
 
@@ -93,15 +93,6 @@ def _char_ngrams(word, sizes):
         for start in range(len(marked) - n + 1)
         if marked[start : start + n] != marked
     ]
-
-
-def _is_missing(value):
-    """Whether a cell stands for a missing document (None, NaN or ``pd.NA``)."""
-    if value is None or value is pd.NA:
-        return True
-    if isinstance(value, (float, np.floating)):
-        return bool(np.isnan(value))
-    return False
 
 
 class TextTokenizer(TransformerMixin, BaseEstimator):
@@ -432,7 +423,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
                 if refuse and not doc.strip():
                     raise self._missing_cell(doc, position, column)
                 append(tokenize(doc))
-            elif _is_missing(doc):
+            elif is_na(doc):
                 if refuse:
                     raise self._missing_cell(doc, position, column)
                 append([])

@@ -230,11 +230,12 @@ def test_default_l2s_and_path_epochs():
     "params, match",
     [
         ({"l2s": 0}, r"'l2s' parameter of MultimodalClassifierCV must be an int in the range"),
-        ({"l2s": []}, "l2s must be an int >= 1 or a non-empty sequence of floats >= 0"),
+        ({"l2s": []}, "l2s must be an int >= 1 or a non-empty sequence of finite floats >= 0"),
         ({"l2s": [1e-3, -1.0]}, "l2s must be .* floats >= 0; got \\[0.001, -1.0\\]"),
         ({"l2s": ["strong"]}, "l2s must be"),
         ({"l2s": [[1e-3]]}, "l2s must be"),
         ({"l2s": [float("nan")]}, "l2s must be"),
+        ({"l2s": [1e-3, float("inf")]}, "l2s must be .* finite floats"),
         ({"path_epochs": 0}, r"'path_epochs' parameter .* None or an int .* Got 0 instead"),
         ({"path_epochs": 1.5}, r"'path_epochs' parameter .* None or an int .* Got 1.5 instead"),
         ({"refit": "yes"}, r"'refit' parameter of MultimodalClassifierCV must be"),

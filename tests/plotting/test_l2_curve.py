@@ -193,8 +193,12 @@ def test_from_cv_results_errors(regression_data, signal_pipeline):
 
 
 def test_bad_values():
-    with pytest.raises(ValueError, match="l2s must be a non-empty sequence of floats >= 0"):
-        L2ValidationCurveDisplay.from_estimator(RidgeL2(), np.ones((4, 1)), [1, 2, 3, 4], l2s=[-1])
+    for l2s in ([-1], [1e-3, np.inf], 0):
+        # the candidates MultimodalClassifierCV(l2s=...) would try, refused as it does
+        with pytest.raises(ValueError, match="l2s must be an int >= 1 or a non-empty sequence"):
+            L2ValidationCurveDisplay.from_estimator(
+                RidgeL2(), np.ones((4, 1)), [1, 2, 3, 4], l2s=l2s
+            )
     with pytest.raises(ValueError, match=r"shape \(n_l2s, n_folds\) = \(2, n_folds\)"):
         L2ValidationCurveDisplay(l2s=[1e-3, 1e-2], test_scores=[[0.5], [0.6], [0.7]]).plot()
     with pytest.raises(ValueError, match="score_type='train' needs training scores"):

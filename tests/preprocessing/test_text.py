@@ -155,6 +155,13 @@ def test_missing_documents_are_all_padding():
     np.testing.assert_array_equal(out, [[2, 0, 0], [0, 0, 0], [0, 0, 0]])
     out = tok.transform(pd.Series(["cat", None], dtype="string"))
     np.testing.assert_array_equal(out, [[2, 0, 0], [0, 0, 0]])
+    # pd.NaT is missing too, as it is for image and audio cells
+    out = tok.transform(np.array(["cat", pd.NaT], dtype=object))
+    np.testing.assert_array_equal(out, [[2, 0, 0], [0, 0, 0]])
+    with pytest.raises(ValueError, match="row 1 .*is missing"):
+        TextTokenizer(missing="error").fit(["cat"]).transform(
+            np.array(["cat", pd.NaT], dtype=object)
+        )
 
 
 def test_every_input_type_gives_the_same_output():
