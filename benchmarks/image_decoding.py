@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from skmm.preprocessing import ImageNormalizer
-from skmm.preprocessing._image import _n_threads
+from skmm.preprocessing._image_reading import n_threads
 
 BATCH = 64
 
@@ -96,7 +96,7 @@ def main():
         methods = [
             ("Pillow loop, 1 process (baseline)", pillow_loop),
             ("ImageNormalizer n_jobs=1", serial),
-            (f"ImageNormalizer threads ({_n_threads(None)})", threaded),
+            (f"ImageNormalizer threads ({n_threads(None)})", threaded),
             (f"ImageNormalizer lazy, batches of {BATCH}", lazy_batches),
         ]
         times = {name: [] for name, _ in methods}

@@ -2,44 +2,24 @@
 
 from __future__ import annotations
 
-import functools
-import io
-import math
-import numbers
 import os
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, InvalidParameterError, StrOptions
+from ._audio_decoding import cell_kind, decode_cell, is_real
+from ._audio_features import AudioConfig, LogMel, MelBands, hann, mel_filterbank
 from ._columns import MISSING_POLICIES, as_column, record_input, refuse_all_missing
-from ._files import open_regular_file
-from ._messages import describe_value, is_int, is_missing
+from ._messages import is_int
 from ._moments import RunningMoments
 
 __all__ = ["AudioFeaturizer"]
 
 _NAME = "AudioFeaturizer"
 _CROPS = ("start", "center")
-#: Added to the mel energies before the logarithm.
-_LOG_OFFSET = 1e-6
-#: Feature values per update of the running statistics (bounds fit's working memory).
-_BATCH_VALUES = 2**22
-#: Byte boundary on which every scratch buffer starts.
-_ALIGNMENT = 64
-_EXPECTED_CELL = (
-    "Expected a file path (str or pathlib.Path), the encoded bytes of an audio file, a "
-    "(samples, sample_rate) tuple, or a NumPy array of samples of shape (n_samples,) or "
-    "(n_samples, n_channels)"
-)
-_INSTALL_HINT = (
-    f"{_NAME} needs the optional dependency 'soundfile' (with libsndfile) to decode audio "
-    'files and bytes. Install it with: pip install "skmm[audio]"'
-)
 
 
 # --------------------------------------------------------------------------- #
@@ -86,426 +66,6 @@ def _array_cells(X):
         f"{_NAME} expects a single column of audio clips, but got a {X.dtype} array of "
         f"shape {X.shape}. Pass one column, e.g. X[:, 0]."
     )
-
-
-# --------------------------------------------------------------------------- #
-# Parameters
-# --------------------------------------------------------------------------- #
-
-
-@dataclass(frozen=True, eq=False)
-class _MelBands:
-    """The triangular filterbank as a sparse, fixed-order accumulation.
-
-    Band ``m`` sums ``weights[j, m] * power[bins[j, m]]`` for ``j = 0, 1, ...``
-    in that order; past the end of a band's support the weight is 0 (and the
-    bin repeats the last one), so every band has ``width`` terms. Written as
-    element-wise products and sums, the projection gives the same bits for the
-    same power spectrum on any machine, whatever the batch, the memory layout
-    or the number of BLAS threads; a matrix product would not (BLAS kernels
-    round differently by row position, alignment and thread split).
-    """
-
-    bins: np.ndarray  # (width, n_mels) intp
-    weights: np.ndarray  # (width, n_mels, 1) float32
-
-    @classmethod
-    def from_filterbank(cls, filterbank):
-        """Build from a dense ``(n_bins, n_mels)`` filterbank with no empty band."""
-        support = filterbank > 0
-        first = support.argmax(axis=0)
-        last = filterbank.shape[0] - 1 - support[::-1].argmax(axis=0)
-        width = int((last - first).max()) + 1
-        steps = np.arange(width)[:, None]
-        bins = np.minimum(first[None, :] + steps, last[None, :])
-        inside = first[None, :] + steps <= last[None, :]
-        weights = np.where(inside, filterbank[bins, np.arange(filterbank.shape[1])], 0.0)
-        return cls(bins=bins.astype(np.intp), weights=weights.astype(np.float32)[..., None])
-
-    def project(self, power_t, out, term):
-        """Write the mel energies ``(n_mels, n_frames)`` of ``power_t`` ``(n_bins, n_frames)``.
-
-        ``out`` and ``term`` are ``(n_mels, n_frames)`` float32 scratch arrays.
-        """
-        np.take(power_t, self.bins[0], axis=0, out=out)
-        out *= self.weights[0]
-        for j in range(1, self.bins.shape[0]):
-            np.take(power_t, self.bins[j], axis=0, out=term)
-            term *= self.weights[j]
-            out += term
-        return out
-
-
-@dataclass(frozen=True)
-class _Config:
-    """Validated parameters and the quantities derived from them."""
-
-    sample_rate: int
-    n_samples: int
-    crop: str
-    frame_len: int
-    hop_len: int
-    n_fft: int
-    n_frames: int
-    n_mels: int
-    window: np.ndarray
-    bands: _MelBands
-    missing_zeros: bool
-    max_duration: float | None
-
-    @property
-    def batch_size(self):
-        return max(1, _BATCH_VALUES // (self.n_frames * self.n_mels))
-
-
-def _is_real(value):
-    """True for a finite real number that is not a bool."""
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool | np.bool_)
-        and math.isfinite(value)
-    )
-
-
-def _hz_to_mel(hz):
-    """HTK mel scale."""
-    return 2595.0 * np.log10(1.0 + np.asarray(hz, dtype=np.float64) / 700.0)
-
-
-def _mel_to_hz(mel):
-    return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
-
-
-def _mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax):
-    """Triangular filters on the HTK mel scale, shape (n_fft // 2 + 1, n_mels), peak 1."""
-    edges = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
-    freqs = np.arange(n_fft // 2 + 1, dtype=np.float64) * (sample_rate / n_fft)
-    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
-    rising = (freqs[:, None] - lower) / (center - lower)
-    falling = (upper - freqs[:, None]) / (upper - center)
-    return np.maximum(0.0, np.minimum(rising, falling))
-
-
-def _hann(length):
-    """Periodic Hann window (the usual choice for spectral analysis)."""
-    return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(length) / length)
-
-
-# --------------------------------------------------------------------------- #
-# Cells
-# --------------------------------------------------------------------------- #
-
-
-def _cell_kind(cell, where, missing_zeros):
-    """Return ``"missing"``, ``"path"``, ``"bytes"``, ``"tuple"`` or ``"array"``."""
-    if is_missing(cell):
-        if missing_zeros:
-            return "missing"
-        raise ValueError(
-            f"{where} is missing ({describe_value(cell)}). Missing clips are an error with "
-            "missing='error': drop or fill these rows, or use missing='zeros' (the default) "
-            "to make them all-zero features that MultimodalInput marks absent."
-        )
-    if isinstance(cell, (str, os.PathLike)):
-        return "path"
-    if isinstance(cell, (bytes, bytearray, memoryview)):
-        return "bytes"
-    if isinstance(cell, tuple):
-        if len(cell) != 2:
-            raise TypeError(
-                f"{where} holds a tuple of length {len(cell)}. A tuple cell must be "
-                "(samples, sample_rate)."
-            )
-        return "tuple"
-    if isinstance(cell, np.ndarray):
-        return "array"
-    hint = ""
-    if isinstance(cell, numbers.Number):
-        hint = (
-            " A column of numbers looks like the samples of one clip: wrap the clip in a "
-            "list, e.g. [np.asarray(samples)] or [(samples, sample_rate)]."
-        )
-    raise TypeError(
-        f"{where} holds a value of type {type(cell).__name__} ({describe_value(cell)}). "
-        f"{_EXPECTED_CELL}.{hint}"
-    )
-
-
-def _soundfile():
-    """Import soundfile on first use; a clear ImportError when it is not installed."""
-    try:
-        import soundfile
-    except (ImportError, OSError) as exc:  # OSError: libsndfile itself is missing
-        raise ImportError(f"{_INSTALL_HINT} ({type(exc).__name__}: {exc}).") from exc
-    return soundfile
-
-
-def _decode_cell(cell, kind, cfg, where):
-    """Decode one non-missing cell into mono float32 samples at ``cfg.sample_rate``."""
-    if kind == "path":
-        samples, rate, source = _decode_path(cell, cfg, where)
-    elif kind == "bytes":
-        data = bytes(cell)
-        if not data:
-            raise ValueError(
-                f"{where} holds empty bytes (0 bytes). Expected the encoded contents of an "
-                "audio file (WAV, FLAC, OGG, ...)."
-            )
-        source = f"the encoded audio bytes ({len(data)} bytes)"
-        hint = " Bytes cells are read as encoded audio contents, not as a file path."
-        samples, rate = _decode_stream(io.BytesIO(data), cfg, where, source, hint)
-    elif kind == "tuple":
-        array, rate = cell
-        source = "the (samples, sample_rate) tuple"
-        rate = _tuple_rate(rate, where)
-        samples = _to_mono_float(array, where, source)
-        if cfg.max_duration is not None and len(samples) > cfg.max_duration * rate:
-            # resampling it would take len(samples) * sample_rate / rate values
-            raise ValueError(
-                f"{where}: {source} lasts {len(samples) / rate:.6g} s ({len(samples)} samples "
-                f"at {rate} Hz), longer than max_duration={cfg.max_duration:g} s. Expected a "
-                "shorter clip, the right sample rate, or a larger max_duration."
-            )
-    else:
-        source = "the sample array"
-        rate = cfg.sample_rate
-        samples = _to_mono_float(cell, where, source)
-    if rate != cfg.sample_rate:
-        g = math.gcd(rate, cfg.sample_rate)
-        up, down = cfg.sample_rate // g, rate // g
-        from scipy.signal import resample_poly  # imported on use: it is slow to import
-
-        samples = np.ascontiguousarray(samples)
-        samples = resample_poly(samples, up, down, window=_resampling_filter(up, down))
-        samples = samples.astype(np.float32, copy=False)
-    return samples
-
-
-@functools.lru_cache(maxsize=16)
-def _resampling_filter(up, down):
-    """The low-pass filter :func:`scipy.signal.resample_poly` designs by default.
-
-    Designed once per ratio instead of once per clip (``resample_poly`` copies it).
-    """
-    from scipy.signal import firwin
-
-    max_rate = max(up, down)
-    taps = firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
-    taps = taps.astype(np.float32)
-    taps.setflags(write=False)
-    return taps
-
-
-#: Highest sample rate accepted from a file header or a tuple (the highest PCM rate in
-#: use). Resampling from a rate r designs a filter of about 20 * r / gcd(r, sample_rate)
-#: taps, so a huge declared rate would need gigabytes.
-MAX_SOURCE_RATE = 768_000
-
-
-def _tuple_rate(rate, where):
-    if not _is_real(rate) or rate <= 0 or rate != int(rate):
-        raise ValueError(
-            f"{where}: the (samples, sample_rate) tuple has sample rate {describe_value(rate)}. "
-            "Expected a positive whole number of Hz, e.g. 16000."
-        )
-    return _check_source_rate(int(rate), where, "the (samples, sample_rate) tuple")
-
-
-def _check_source_rate(rate, where, source):
-    if rate > MAX_SOURCE_RATE:
-        raise ValueError(
-            f"{where}: {source} declares sample rate {rate} Hz, above the {MAX_SOURCE_RATE} Hz "
-            "that audio is recorded at. Expected a real audio sample rate, e.g. 16000."
-        )
-    return rate
-
-
-def _to_mono_float(array, where, source):
-    """Scale samples to float32 and average channels; refuse empty or non-finite audio."""
-    if isinstance(array, (list, tuple)):
-        array = np.asarray(array)
-    if not isinstance(array, np.ndarray):
-        raise TypeError(
-            f"{where}: {source} holds samples of type {type(array).__name__}. Expected a "
-            "NumPy array of shape (n_samples,) or (n_samples, n_channels)."
-        )
-    kind = array.dtype.kind
-    if kind == "f":
-        samples = array.astype(np.float32, copy=False)
-    elif kind == "i":
-        scale = float(2 ** (8 * array.dtype.itemsize - 1))
-        samples = (array.astype(np.float64) / scale).astype(np.float32)
-    elif kind == "u":
-        half = float(2 ** (8 * array.dtype.itemsize - 1))
-        samples = ((array.astype(np.float64) - half) / half).astype(np.float32)
-    else:
-        raise TypeError(
-            f"{where}: {source} has samples of dtype {array.dtype}. Expected floating-point "
-            "samples (about -1 to 1) or integer PCM samples (int16, int32, uint8, ...)."
-        )
-    if samples.ndim not in (1, 2):
-        raise ValueError(
-            f"{where}: {source} has shape {samples.shape}. Expected samples of shape "
-            "(n_samples,) or (n_samples, n_channels)."
-        )
-    if samples.ndim == 2 and samples.shape[1] == 0:
-        raise ValueError(
-            f"{where}: {source} has shape {samples.shape}: no channels. Expected samples "
-            "of shape (n_samples,) or (n_samples, n_channels) with at least one channel."
-        )
-    if samples.ndim == 2 and samples.shape[0] > 0:
-        if samples.shape[1] > samples.shape[0]:
-            raise ValueError(
-                f"{where}: {source} has shape {samples.shape}, more channels than samples; "
-                "it looks like (n_channels, n_samples). Expected (n_samples, n_channels): "
-                "transpose it, e.g. samples.T."
-            )
-        samples = _mix_down(samples)
-    return _check_samples(samples, where, source)
-
-
-def _mix_down(samples):
-    """Average the channels of ``(n_samples, n_channels)`` float32 samples, in channel order.
-
-    The channels are added one by one in float64, so the result does not depend
-    on the array's memory order (a reduction over an axis would choose its
-    summation order by the strides).
-    """
-    if samples.shape[1] == 1:
-        return samples[:, 0]
-    total = samples[:, 0].astype(np.float64)
-    for channel in range(1, samples.shape[1]):
-        total += samples[:, channel]
-    total /= samples.shape[1]
-    return total.astype(np.float32)
-
-
-def _check_samples(samples, where, source):
-    if samples.shape[0] == 0:
-        raise ValueError(
-            f"{where}: {source} contains no audio samples (zero length). Expected at least "
-            "one sample."
-        )
-    finite = np.isfinite(samples)
-    if not finite.all():
-        bad = np.flatnonzero(~finite)
-        raise ValueError(
-            f"{where}: {source} contains {bad.size} NaN or infinite sample(s), the first at "
-            f"sample {bad[0]}. Expected finite samples."
-        )
-    return samples
-
-
-def _decode_path(cell, cfg, where):
-    path = os.fspath(cell)
-    source = f"audio file {path!r}"
-    with open_regular_file(path, where, "audio", expected="an encoded audio file") as fh:
-        samples, rate = _decode_stream(fh, cfg, where, source, "")
-    return samples, rate, source
-
-
-def _decode_stream(fh, cfg, where, source, hint):
-    """Read a file object with libsndfile: header checks first, then the samples."""
-    sf = _soundfile()
-    try:
-        sound = sf.SoundFile(fh)
-    except MemoryError:
-        raise
-    except Exception as exc:
-        raise ValueError(
-            f"{where}: {source} could not be read as audio ({type(exc).__name__}: "
-            f"{str(exc).rstrip('.')}). Expected a WAV, FLAC, OGG or other file that "
-            f"libsndfile reads.{hint}"
-        ) from exc
-    with sound:
-        frames, rate = sound.frames, sound.samplerate
-        if rate <= 0:
-            raise ValueError(
-                f"{where}: {source} declares sample rate {rate}. Expected a positive rate."
-            )
-        _check_source_rate(rate, where, source)
-        if frames <= 0:
-            raise ValueError(
-                f"{where}: {source} contains no audio samples (0 frames). Expected at least "
-                "one sample."
-            )
-        if cfg.max_duration is not None and frames > cfg.max_duration * rate:
-            raise ValueError(
-                f"{where}: {source} lasts {frames / rate:.6g} s ({frames} frames at {rate} "
-                f"Hz), longer than max_duration={cfg.max_duration:g} s; it is refused before "
-                "its samples are decoded. Expected a shorter clip, or raise max_duration."
-            )
-        try:
-            data = sound.read(frames, dtype="float32", always_2d=True)
-        except MemoryError:
-            raise
-        except Exception as exc:
-            raise ValueError(
-                f"{where}: {source} is corrupt: decoding its samples failed "
-                f"({type(exc).__name__}: {str(exc).rstrip('.')})."
-            ) from exc
-    return _check_samples(_mix_down(data), where, source), int(rate)
-
-
-def _place(samples, row, crop):
-    """Crop or zero-pad ``samples`` into ``row`` (fully overwritten)."""
-    n, length = row.shape[0], samples.shape[0]
-    if length >= n:
-        start = (length - n) // 2 if crop == "center" else 0
-        row[:] = samples[start : start + n]
-        return
-    left = (n - length) // 2 if crop == "center" else 0
-    row[:left] = 0.0
-    row[left : left + length] = samples
-    row[left + length :] = 0.0
-
-
-def _scratch(shape):
-    """A zeroed C-contiguous float32 array whose data starts on a 64-byte boundary."""
-    count = math.prod(shape)
-    raw = np.zeros(count * 4 + _ALIGNMENT, dtype=np.uint8)
-    offset = -raw.ctypes.data % _ALIGNMENT
-    return raw[offset : offset + count * 4].view(np.float32).reshape(shape)
-
-
-class _LogMel:
-    """Log-mel frames of one clip at a time, in buffers allocated once per call.
-
-    Every clip goes through the same code, the same shapes and the same
-    aligned buffers, so identical samples give identical bits wherever they
-    came from (file, bytes, array of any layout) and wherever they sit in the
-    column.
-    """
-
-    def __init__(self, cfg):
-        self.cfg = cfg
-        n_bins = cfg.n_fft // 2 + 1
-        self.signal = _scratch((cfg.n_samples,))
-        self.padded = _scratch((cfg.n_frames, cfg.n_fft))  # columns past frame_len stay 0
-        self.power = _scratch((n_bins, cfg.n_frames))
-        self.imag = _scratch((n_bins, cfg.n_frames))
-        self.mel = _scratch((cfg.n_mels, cfg.n_frames))
-        self.term = _scratch((cfg.n_mels, cfg.n_frames))
-        frames = sliding_window_view(self.signal, cfg.frame_len)[:: cfg.hop_len]
-        self.frames = frames[: cfg.n_frames]
-
-    def __call__(self, samples, out):
-        """Write the ``(n_frames, n_mels)`` log-mel energies of ``samples`` into ``out``."""
-        cfg = self.cfg
-        _place(samples, self.signal, cfg.crop)
-        np.multiply(self.frames, cfg.window, out=self.padded[:, : cfg.frame_len])
-        # scipy.fft computes the same real DFT as numpy.fft.rfft, several times faster in
-        # single precision; it copies each transform into aligned storage of its own.
-        from scipy.fft import rfft
-
-        spectrum = rfft(self.padded, axis=-1)
-        np.square(spectrum.real.T, out=self.power)
-        np.square(spectrum.imag.T, out=self.imag)
-        self.power += self.imag
-        mel = cfg.bands.project(self.power, self.mel, self.term)
-        mel += np.float32(_LOG_OFFSET)
-        np.log(mel, out=mel)
-        out[...] = mel.T
 
 
 # --------------------------------------------------------------------------- #
@@ -785,19 +345,19 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             )
         n_fft = int(n_fft)
         nyquist = sr / 2
-        if not (_is_real(self.fmin) and 0 <= self.fmin < nyquist):
+        if not (is_real(self.fmin) and 0 <= self.fmin < nyquist):
             raise InvalidParameterError(
                 f"{_NAME}: fmin must be a number of Hz in [0, sample_rate / 2 = {nyquist:g}); "
                 f"got {self.fmin!r}."
             )
         fmax = nyquist if self.fmax is None else self.fmax
-        if not (_is_real(fmax) and self.fmin < fmax <= nyquist):
+        if not (is_real(fmax) and self.fmin < fmax <= nyquist):
             raise InvalidParameterError(
                 f"{_NAME}: fmax must be None or a number of Hz above fmin={self.fmin!r} and at "
                 f"most sample_rate / 2 = {nyquist:g}; got {self.fmax!r}."
             )
         max_duration = self.max_duration
-        filterbank = _mel_filterbank(sr, n_fft, int(self.n_mels), float(self.fmin), float(fmax))
+        filterbank = mel_filterbank(sr, n_fft, int(self.n_mels), float(self.fmin), float(fmax))
         empty = np.flatnonzero(filterbank.max(axis=0) <= 0)
         if empty.size:
             raise InvalidParameterError(
@@ -806,7 +366,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
                 f"band(s) {empty.tolist()} contain no FFT bin. Lower n_mels, raise n_fft or "
                 "widen fmin-fmax."
             )
-        return _Config(
+        return AudioConfig(
             sample_rate=sr,
             n_samples=int(n_samples),
             crop=self.crop,
@@ -815,8 +375,8 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             n_fft=n_fft,
             n_frames=1 + (n_samples - frame_len) // hop_len,
             n_mels=int(self.n_mels),
-            window=_hann(frame_len).astype(np.float32),
-            bands=_MelBands.from_filterbank(filterbank),
+            window=hann(frame_len).astype(np.float32),
+            bands=MelBands.from_filterbank(filterbank),
             missing_zeros=self.missing == "zeros",
             max_duration=None if max_duration is None else float(max_duration),
         )
@@ -851,7 +411,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         """
         n = len(column)
         batch = min(cfg.batch_size, n)
-        log_mel = _LogMel(cfg)
+        log_mel = LogMel(cfg)
         shape = (batch, cfg.n_frames, cfg.n_mels)
         buffer = None if out is not None else np.empty(shape, dtype=np.float32)
         missing = np.zeros(n, dtype=bool)
@@ -861,12 +421,12 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             for position in range(start, stop):
                 cell = column.cells[position]
                 where = column.where(position, _NAME)
-                kind = _cell_kind(cell, where, cfg.missing_zeros)
+                kind = cell_kind(cell, where, cfg.missing_zeros)
                 if kind == "missing":
                     missing[position] = True
                     features[position - start] = 0.0
                 else:
-                    log_mel(_decode_cell(cell, kind, cfg, where), features[position - start])
+                    log_mel(decode_cell(cell, kind, cfg, where), features[position - start])
             if moments is not None:
                 present = ~missing[start:stop]
                 if present.any():
@@ -911,7 +471,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         self._reset()
         if not self.standardize:
             for position, cell in enumerate(column.cells):
-                _cell_kind(cell, column.where(position, _NAME), cfg.missing_zeros)
+                cell_kind(cell, column.where(position, _NAME), cfg.missing_zeros)
             return self
         moments = RunningMoments(cfg.n_mels)
         self._featurize(column, cfg, out=None, moments=moments)

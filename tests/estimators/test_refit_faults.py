@@ -165,7 +165,7 @@ def picture_table(tmp_path_factory):
 def test_a_fault_inside_a_lazy_image_batch_leaves_no_thread_and_the_estimator_as_it_was(
     picture_table, monkeypatch, error
 ):
-    import skmm.preprocessing._image as image_module
+    import skmm.preprocessing._image_reading as reading_module
 
     X, y = picture_table
     pre = MultimodalInput(
@@ -178,8 +178,8 @@ def test_a_fault_inside_a_lazy_image_batch_leaves_no_thread_and_the_estimator_as
     clf = MultimodalClassifier(**TINY).fit(blocks, y)
     before = snapshot(clf, blocks)
     threads, temporary = _live_threads(), sorted(os.listdir(tempfile.gettempdir()))
-    failing = FailOnCall(image_module.decode_into, at=30, error=error)
-    monkeypatch.setattr(image_module, "decode_into", failing)
+    failing = FailOnCall(reading_module.decode_into, at=30, error=error)
+    monkeypatch.setattr(reading_module, "decode_into", failing)
     failing.armed = True
     with pytest.raises(error, match="decoding stopped"):
         clf.fit(blocks, y)
@@ -199,8 +199,8 @@ def test_a_fault_inside_an_audio_decode_leaves_the_transformer_as_it_was(monkeyp
     featurizer = AudioFeaturizer(sample_rate=8000, duration=0.1, n_mels=8).fit(clips)
     mean, expected = featurizer.mean_.copy(), featurizer.transform(clips)
     threads = _live_threads()
-    failing = FailOnCall(audio_module._decode_cell, at=3, error=KeyboardInterrupt)
-    monkeypatch.setattr(audio_module, "_decode_cell", failing)
+    failing = FailOnCall(audio_module.decode_cell, at=3, error=KeyboardInterrupt)
+    monkeypatch.setattr(audio_module, "decode_cell", failing)
     failing.armed = True
     with pytest.raises(KeyboardInterrupt):
         featurizer.fit([clip[::-1] for clip in clips])

@@ -24,7 +24,7 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
-import skmm.preprocessing._audio as audio_module
+import skmm.preprocessing._audio_features as audio_features
 from skmm.preprocessing._audio import AudioFeaturizer
 
 sf = pytest.importorskip("soundfile")
@@ -346,12 +346,12 @@ def test_standardize_learns_per_band_stats():
 def test_streaming_statistics_do_not_depend_on_the_batch_size(monkeypatch):
     clips = _training_clips(7)
     whole = AudioFeaturizer().fit(clips)
-    monkeypatch.setattr(audio_module, "_BATCH_VALUES", 1)  # one clip per batch
+    monkeypatch.setattr(audio_features, "_BATCH_VALUES", 1)  # one clip per batch
     assert AudioFeaturizer()._config().batch_size == 1
     streamed = AudioFeaturizer().fit(clips)
     np.testing.assert_allclose(streamed.mean_, whole.mean_, rtol=1e-6)
     np.testing.assert_allclose(streamed.std_, whole.std_, rtol=1e-6)
-    monkeypatch.setattr(audio_module, "_BATCH_VALUES", 3 * 98 * 40)  # batches of 3
+    monkeypatch.setattr(audio_features, "_BATCH_VALUES", 3 * 98 * 40)  # batches of 3
     np.testing.assert_allclose(AudioFeaturizer().fit(clips).std_, whole.std_, rtol=1e-6)
     out = AudioFeaturizer().fit_transform(clips)
     np.testing.assert_allclose(out, whole.transform(clips), rtol=1e-5, atol=1e-5)

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
-import skmm.preprocessing._audio as audio_module
+import skmm.preprocessing._audio_features as audio_features
 from skmm.preprocessing import AudioFeaturizer, ImageNormalizer
 
 SR = 16000
@@ -81,7 +81,7 @@ def test_audio_bits_do_not_depend_on_origin_layout_or_batch_position(monkeypatch
     origins = [cell if not isinstance(cell, list) else np.asarray(cell) for cell in origins]
     reference = AudioFeaturizer(standardize=False).fit_transform([unit])[0]
     # batches of 4 clips, so the copies sit at every position of several batches
-    monkeypatch.setattr(audio_module, "_BATCH_VALUES", 4 * 98 * 40)
+    monkeypatch.setattr(audio_features, "_BATCH_VALUES", 4 * 98 * 40)
     column = np.empty(len(origins) * 2, dtype=object)
     column[:] = origins + origins[::-1]
     _same_rows(AudioFeaturizer(standardize=False).fit_transform(column), reference)
@@ -114,7 +114,7 @@ def test_audio_bits_do_not_depend_on_blas_threads():
 
 def test_audio_standardized_rows_are_identical_across_batches(monkeypatch):
     x = _tone()
-    monkeypatch.setattr(audio_module, "_BATCH_VALUES", 3 * 98 * 40)
+    monkeypatch.setattr(audio_features, "_BATCH_VALUES", 3 * 98 * 40)
     cells = [x, None, x, x, None, x, x, x]
     est = AudioFeaturizer(missing="zeros")
     out = est.fit_transform(cells)
@@ -126,7 +126,7 @@ def test_audio_standardized_rows_are_identical_across_batches(monkeypatch):
 def test_audio_mel_projection_matches_the_dense_filterbank():
     """The element-wise projection is the filterbank product, up to float32 rounding."""
     cfg = AudioFeaturizer(n_mels=64, sample_rate=22050)._config()
-    filterbank = audio_module._mel_filterbank(22050, cfg.n_fft, 64, 0.0, 11025.0)
+    filterbank = audio_features.mel_filterbank(22050, cfg.n_fft, 64, 0.0, 11025.0)
     rng = np.random.default_rng(1)
     power = rng.random((cfg.n_fft // 2 + 1, 7)).astype(np.float32)
     out = np.empty((64, 7), np.float32)

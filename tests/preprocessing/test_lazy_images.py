@@ -14,6 +14,7 @@ from sklearn.base import clone
 
 import skmm.preprocessing._image as image_module
 import skmm.preprocessing._image_decoding as decoding_module
+import skmm.preprocessing._image_reading as reading_module
 from skmm.preprocessing._image import ImageNormalizer, LazyImages
 
 RNG = np.random.default_rng(1)
@@ -146,7 +147,7 @@ def test_take_decodes_nothing(series, monkeypatch):
     def refuse(*args):
         raise AssertionError("decoded")
 
-    monkeypatch.setattr(image_module, "decode_into", refuse)
+    monkeypatch.setattr(reading_module, "decode_into", refuse)
     assert len(lazy.take([0, 1, 2]).take([1])) == 1
 
 
@@ -318,7 +319,7 @@ def test_n_jobs_do_not_change_the_output(series, params):
 
 
 def test_threads_are_used(series, monkeypatch):
-    decode_into = image_module.decode_into
+    decode_into = reading_module.decode_into
     seen = {}
     lock = threading.Lock()
 
@@ -328,7 +329,7 @@ def test_threads_are_used(series, monkeypatch):
             seen.setdefault(type(cell).__name__, set()).add(threading.get_ident())
         decode_into(cell, spec, out, where)
 
-    monkeypatch.setattr(image_module, "decode_into", slow_decode)
+    monkeypatch.setattr(reading_module, "decode_into", slow_decode)
     pil = Image.new("RGB", (4, 4))
     X = [*series, pil, pil]
     ImageNormalizer(standardize=False, size=(8, 8), n_jobs=2).fit_transform(X)
