@@ -1,5 +1,6 @@
 """What the multimodal classifier and regressor share: input checks, network
-building, feeding (arrays or lazy batches), early stopping, seeding, pickling.
+building, seeding, prediction, pickling; training is in ``_training``, the shared
+parameter documentation in ``_docstrings``.
 
 ``MultimodalEstimatorMixin`` sits left of a scikeras wrapper class and
 implements the hooks of :class:`~._scikeras_adapter.ScikerasAdapter` (the only
@@ -9,7 +10,6 @@ module that names scikeras' private members).
 from __future__ import annotations
 
 import inspect
-import math
 from collections import defaultdict
 from contextlib import contextmanager
 
@@ -19,7 +19,6 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_consistent_length,
@@ -29,7 +28,6 @@ from sklearn.utils.validation import (
 
 from .._compat import (
     InvalidParameterError,
-    build_training_state,
     fuse_adam_update_step,
     load_keras_model_bytes,
     save_keras_model_bytes,
@@ -40,218 +38,26 @@ from .._persistence import INLINE_NETWORK_KEY, archived_state, restored_network,
 from .._threads import size_tensorflow_threads
 from ..compose import BlockSpec, MultimodalBlocks
 from ..network import (
-    BranchEarlyStopping,
-    GradientModulation,
     PredictFunction,
-    blend_layer,
     build_fused_network,
-    ensemble_groups,
-    fit_blend_weights,
     head_loss_weights,
-    modulated_blocks,
     per_output,
 )
 from ._distribution import distribution_scope, refuse_strategy_instance
 from ._feeding import (
-    SMALL_DATA_BYTES,
     BlockBatches,
-    data_bytes,
     has_lazy_block,
-    in_memory_batches,
-    repeat_targets,
-    subset_inputs,
 )
 from ._inputs import TABULAR_BLOCK, KerasInputs, blocks_from_mapping, check_blocks, is_mapping
 from ._layer_seeds import private_layer_seeds
-from ._scikeras_adapter import ScikerasAdapter
-from ._seeding import MAX_SEED, seed_from_random_state, seeded
+from ._seeding import seed_from_random_state, seeded
+from ._training import NetworkTraining
 
 # Before anything starts TensorFlow's runtime: joblib workers get their share of the cores.
 size_tensorflow_threads()
 
-#: With ``early_stopping="auto"``, the fewest validation rows worth monitoring; with
-#: fewer (under 100 training rows at the default validation_fraction=0.1), training
-#: stops on the training loss instead.
-MIN_VALIDATION_ROWS = 10
 #: The rate of ``modality_dropout="auto"`` for a network of two blocks or more.
 AUTO_MODALITY_DROPOUT = 0.2
-
-#: Parameters shared by every multimodal estimator (documented on each class).
-NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
-        L2 strength λ on every kernel and embedding table.
-    embedding_dim : int, default=32
-        Width of the token embedding of text blocks.
-    text_units : int, default=32
-        Units of the LSTM of text blocks.
-    image_filters : tuple of int, default=(64, 128, 128)
-        Filters of each Conv2D stage of image blocks (each stage: 3×3
-        convolution, ReLU, 2×2 max pooling).
-    image_width_multiplier : float, default=1.0
-        Scales every entry of ``image_filters`` (0.5 halves the widths).
-    audio_filters : tuple of int, default=(64, 128)
-        Filters of each Conv1D stage of audio blocks (3-frame convolution,
-        ReLU, 2× max pooling, then global average pooling).
-    tabular_units : tuple of int, default=(64,)
-        Hidden layer widths of the MLP of tabular blocks.
-    hidden_units : tuple of int, default=(64,)
-        Hidden layer widths of the head on the fused features.
-    dropout : float, default=0.2
-        Dropout rate after each hidden layer of the head.
-    modality_dropout : float or "auto", default="auto"
-        During training, probability of treating a text, image or audio
-        block as missing for a row (its features zeroed, its presence input
-        0), so the network learns to predict when a modality is absent and
-        each modality learns to carry the target by itself. ``"auto"`` is
-        0.2 for a network of two blocks or more (one of them text, image or
-        audio) and 0 for a single block, which has nothing to fall back on.
-    fusion : {"concat", "gated", "attention", "late"}, default="concat"
-        How block features are fused: concatenation; learned per-modality
-        sigmoid gates on projected features, summed; multi-head attention over
-        modality tokens (absent blocks masked out), averaged; or one head per
-        block with the outputs averaged over the present blocks. A fusion
-        registered with :func:`skmm.network.register_fusion` is selected by
-        its name too (``docs/extending.md``).
-    fusion_units : int, default=64
-        Width blocks are projected to for ``"gated"`` and ``"attention"``.
-    fusion_heads : int, default=2
-        Attention heads for ``"attention"``.
-    text_encoder : {"bag", "lstm", "gru", "cnn", "transformer"}, default="bag"
-        Encoder of text blocks (padding is masked): ``"bag"`` is fastText's
-        bag of n-grams (the mean of the embeddings of the tokens and of their
-        hashed bigrams; fast, and strong on short texts and small data); the
-        others are an LSTM or GRU of ``text_units``, two Conv1D stages, or a
-        self-attention block.
-    image_encoder : str, default="cnn"
-        ``"cnn"`` (the Conv2D stages above) or the name of a
-        ``keras.applications`` model (``"MobileNetV2"``, ``"ResNet50"``,
-        ``"EfficientNetB0"``, ...) used as a trainable backbone; pixels in
-        [0, 1] are rescaled to what it expects.
-    image_weights : None or str, default=None
-        Weights of an applications backbone: None (random), a local weights
-        file, or ``"imagenet"`` (downloaded by Keras; needs network access).
-    block_encoders : dict of str to keras layer, default=None
-        A Keras layer (registered, so that fitted models pickle) to use
-        instead of the built-in encoder of the named block.
-    balance : {"ensemble", "blend", "auxiliary", "modulate", None}, default="ensemble"
-        Balanced multimodal learning, against the greedy learning of a
-        jointly trained network (it fits the easiest modality and stops
-        looking at the others). With two blocks or more, every block gets an
-        auxiliary head predicting the target from that block alone, trained
-        beside the fused head (the heads' losses are averaged).
-
-        - ``"blend"``: the prediction is a weighted average of the fused head
-          and the auxiliary heads (over the blocks present in the row), with
-          weights fitted after training on the held-out validation rows of
-          early stopping (``head_weights_``; uniform when the fit held out
-          none), so that on those rows it is never worse than its best head.
-        - ``"ensemble"``: as ``"blend"``, but each block's encoder learns
-          from its own auxiliary head only (the fused head reads the blocks'
-          features without sending gradients back: a uni-modal ensemble with a
-          fused head on top, Du et al., ICML 2023). With early stopping each
-          branch stops at its own best epoch on its own head's loss and is
-          then frozen; once all are, the fused head trains on their final
-          features until it stops improving too (``head_iterations_``). The
-          modality that learns fast (often images) can no longer end the
-          training of the slow one (often text) early.
-        - ``"auxiliary"``: the prediction is the fused head.
-        - ``"modulate"``: as ``"auxiliary"``, and the gradient the fused head
-          sends to the block that currently fits best is scaled down
-          (on-the-fly gradient modulation, Peng et al., CVPR 2022).
-        - None: one fused head, trained alone.
-
-        With ``fusion="late"`` the blocks' own heads are the auxiliary heads.
-        See ``docs/balanced_fusion.md``.
-    image_augmentation : sequence of {"flip", "shift", "zoom"} or None, default=None
-        Random horizontal flips, shifts (up to 10 %) and zooms (up to 10 %)
-        of image blocks during training only; prediction sees the images as
-        they are. Off by default: with early stopping it lowered the accuracy
-        on the real and synthetic images measured (``docs/balanced_fusion.md``).
-    **kwargs : float
-        Per-block λ: keyword arguments ``l2__<block>``, such as
-        ``l2__image=1e-3``, override ``l2`` for that
-        block's encoder (the fusion and head keep ``l2``); tunable in a grid
-        search as ``multimodalclassifier__l2__image``.
-    optimizer : str or keras optimizer class or instance, default="adam"
-    learning_rate : float, default=1e-3
-        Learning rate of the optimizer when ``optimizer`` is a name or a
-        class (an optimizer instance keeps its own)."""
-
-TRAINING_PARAMETER_DOC = """    metrics : list, default=None
-        Extra Keras metrics to record in ``history_``.
-    batch_size : int, default=32
-    epochs : int, default=100
-        Most epochs of a fit; training usually stops before (``n_iter_``).
-    validation_split : float, default=0.0
-        Keras' validation split (the last rows of the training data).
-        Prefer ``early_stopping``.
-    early_stopping : {"auto", True, False}, default="auto"
-        True: hold out a seeded ``validation_fraction`` of the rows given to
-        ``fit`` (stratified for classifiers; inside each cross-validation
-        training fold, so nothing leaks), stop when the validation loss has
-        not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
-        the weights of the best epoch. ``"auto"`` does so when the held-out
-        slice has at least 10 rows (100 rows at the default fraction) and
-        can be stratified; otherwise it stops on the training loss (same
-        rule, best epoch restored). False trains ``epochs`` epochs. Ignored
-        by ``partial_fit``.
-    validation_fraction : float, default=0.1
-        Share of the training rows held out for early stopping (and for
-        fitting the blend weights of ``balance="blend"`` / ``"ensemble"``).
-    n_iter_no_change : int, default=10
-        Epochs without improvement before training stops.
-    tol : float, default=1e-4
-        Least decrease of the validation loss that counts as improvement.
-    shuffle : bool, default=True"""
-
-COMMON_PARAMETER_DOC = """    callbacks : list of keras callbacks, default=None
-    warm_start : bool, default=False
-        If True, a new ``fit`` keeps training the current network.
-    verbose : int, default=0
-        0 is silent; 1 shows Keras' progress bar; 2 one line per epoch.
-    random_state : int, RandomState, Generator or None, default=None
-        Seeds weight initialization, shuffling and dropout of each fit. An
-        int gives identical fits (on CPU); a RandomState gives a new seed
-        for every fit; None leaves the global random state alone.
-    distribution : None, "mirrored" or tf.distribute.Strategy, default=None
-        Trains the network with ``tf.distribute``: None trains on one device;
-        ``"mirrored"`` is a ``MirroredStrategy`` over every GPU (over every
-        logical CPU device when there is no GPU); a strategy instance is used
-        as it is. The network is built in the strategy's scope when a fit
-        builds it; ``batch_size`` is then the global batch, split evenly
-        across the replicas. Prediction runs on one device. A strategy
-        instance cannot be pickled or saved (use ``"mirrored"``); see
-        ``docs/scaling_out.md``.
-    **kwargs
-        Routed parameters, e.g. ``optimizer__momentum=0.9``."""
-
-COMMON_ATTRIBUTE_DOC = """    model_ : keras.Model
-        The fitted network. With balanced heads (``balance`` not None, two
-        blocks or more) it has several outputs: ``outputs[0]`` is the
-        prediction, the others the heads it was trained through;
-        ``skmm.network.serving_network(model_)`` is the prediction alone.
-    block_specs_ : dict of str to BlockSpec
-        The blocks the network was built for.
-    history_ : dict of list
-        Loss (and metrics; ``val_loss`` with early stopping) per epoch of the
-        last ``fit``, or accumulated over ``partial_fit`` calls.
-    n_iter_ : int
-        Number of epochs in ``history_``.
-    best_iteration_ : int
-        With early stopping, the epoch (1-based) whose weights were kept
-        (with ``balance="ensemble"``: the latest of ``head_iterations_``).
-    head_iterations_ : dict of str to int
-        With ``balance="ensemble"``, early stopping and two blocks or more:
-        the epoch (1-based) whose weights each branch (one entry per block)
-        and the fused head (``"fused"``, absent when the epochs ran out
-        before the branches stopped) kept.
-    head_weights_ : dict of str to float
-        With ``balance="blend"`` or ``"ensemble"`` and two blocks or more, the weight of each
-        head in the prediction: ``"fused"`` and one entry per block (summing
-        to 1).
-    n_features_in_ : int
-        Number of features, only when fitted on a plain numeric table.
-    feature_names_in_ : ndarray of str
-        Column names, only when fitted on a numeric DataFrame."""
 
 
 def store_init_params(estimator, init_locals, kwargs):
@@ -268,17 +74,7 @@ def store_init_params(estimator, init_locals, kwargs):
     vars(estimator).update(kwargs)
 
 
-def fill_docstring(doc):
-    """Put the shared parameter and attribute text into a class docstring."""
-    return (
-        doc.replace("    <<network parameters>>", NETWORK_PARAMETER_DOC)
-        .replace("    <<training parameters>>", TRAINING_PARAMETER_DOC)
-        .replace("    <<common parameters>>", COMMON_PARAMETER_DOC)
-        .replace("    <<common attributes>>", COMMON_ATTRIBUTE_DOC)
-    )
-
-
-class MultimodalEstimatorMixin(ScikerasAdapter):
+class MultimodalEstimatorMixin(NetworkTraining):
     """Behaviour shared by skmm's scikeras-based estimators (placed left of them)."""
 
     #: Routed prefixes beyond scikeras' own: ``l2`` for per-block overrides (``l2__image``).
@@ -531,244 +327,6 @@ class MultimodalEstimatorMixin(ScikerasAdapter):
             self._incremental = False
         return self
 
-    def _train_network(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        stopper, held_out = None, None
-        if self.early_stopping and not getattr(self, "_incremental", False):
-            split = self._validation_rows(y)
-            if split is not None:
-                train, val = split
-                held_out = (subset_inputs(X, val), y[val], _rows_or_none(sample_weight, val))
-                kwargs["validation_data"] = self._keras_data(*held_out)
-                X, y, sample_weight = (
-                    subset_inputs(X, train),
-                    y[train],
-                    _rows_or_none(sample_weight, train),
-                )
-            monitor = "loss" if split is None else "val_loss"
-            if self.balance == "ensemble" and blend_layer(self.model_) is not None:
-                stopper = BranchEarlyStopping(
-                    ensemble_groups(self.model_),
-                    monitor=monitor,
-                    patience=self.n_iter_no_change,
-                    min_delta=self.tol,
-                )
-            else:
-                stopper = keras.callbacks.EarlyStopping(
-                    monitor=monitor,
-                    patience=self.n_iter_no_change,
-                    min_delta=self.tol,
-                    restore_best_weights=True,
-                )
-        added = [stopper] if stopper else []
-        modulated = modulated_blocks(self.model_)
-        if modulated:
-            added.append(
-                GradientModulation(
-                    modulated,
-                    {name: _auxiliary_loss_key(self.model_, name) for name in modulated},
-                    regression=not hasattr(self, "classes_"),
-                )
-            )
-        user_callbacks = self._training_callbacks
-        self._training_callbacks = [*user_callbacks, *added]
-        targets = repeat_targets(y, len(self.model_.outputs))
-        build_training_state(self.model_, targets)
-        try:
-            if has_lazy_block(X):
-                if self.validation_split:
-                    raise ValueError(
-                        "validation_split cannot split lazy blocks; use early_stopping, which "
-                        "holds out validation_fraction of the rows."
-                    )
-                batches = BlockBatches(
-                    X,
-                    y,
-                    sample_weight,
-                    batch_size=self.batch_size,
-                    shuffle=self.shuffle,
-                    seed=np.random.randint(MAX_SEED),
-                    n_targets=len(self.model_.outputs),
-                )
-                self._fit_batches(batches, warm_start, epochs, initial_epoch, **kwargs)
-            elif self._feeds_small_data(X, y, sample_weight):
-                batches = in_memory_batches(
-                    X,
-                    y,
-                    sample_weight,
-                    batch_size=self.batch_size,
-                    shuffle=self.shuffle,
-                    seed=np.random.randint(MAX_SEED),
-                    n_targets=len(self.model_.outputs),
-                )
-                if self.distribution is None:
-                    # Under a strategy Keras draws a batch before training to build the
-                    # network, which starts a pass and so a new row order. Starting one
-                    # here too keeps a fit's row orders the same with and without one.
-                    iter(batches)
-                self._fit_batches(batches, warm_start, epochs, initial_epoch, **kwargs)
-            else:
-                super()._train_network(
-                    X, targets, sample_weight, warm_start, epochs, initial_epoch, **kwargs
-                )
-        finally:
-            self._training_callbacks = user_callbacks
-        self._name_prediction_metrics()
-        if isinstance(stopper, BranchEarlyStopping):
-            self.head_iterations_ = {
-                label: epoch + 1 for label, epoch in stopper.best_epochs.items()
-            }
-            self.best_iteration_ = max(self.head_iterations_.values(), default=0)
-        else:
-            vars(self).pop("head_iterations_", None)
-            if stopper is not None:
-                self.best_iteration_ = stopper.best_epoch + 1
-        self.n_iter_ = len(self.history_["loss"])
-        if not getattr(self, "_incremental", False):
-            self._fit_blend(held_out)
-        elif "head_weights_" not in vars(self):  # first partial_fit: uniform until a fit
-            self._fit_blend(None)
-
-    def _validation_rows(self, y):
-        """Train / validation rows of an early-stopping fit; None when training stops on
-        the training loss (``early_stopping="auto"`` with too few rows)."""
-        if self.early_stopping == "auto":
-            n_val = math.ceil(self.validation_fraction * len(y))
-            if self.validation_split or n_val < MIN_VALIDATION_ROWS:
-                return None
-            try:
-                return self._early_stopping_split(y)
-            except ValueError:  # too few rows of some class to stratify
-                return None
-        return self._early_stopping_split(y)
-
-    def _name_prediction_metrics(self):
-        """``output_accuracy`` -> ``accuracy``: a balanced network's user metrics are
-        those of its prediction, named as for a single-output network."""
-        if len(self.model_.outputs) == 1:
-            return
-        for key in [k for k in self.history_ if k.startswith(("output_", "val_output_"))]:
-            if key.endswith("output_loss"):
-                continue
-            self.history_[key.replace("output_", "", 1)] += self.history_.pop(key)
-
-    def _fit_blend(self, held_out):
-        """Fit the blend weights of a ``balance="blend"`` network on the held-out rows
-        (uniform weights when the fit held out none)."""
-        layer = blend_layer(self.model_)
-        if layer is None:
-            vars(self).pop("head_weights_", None)
-            return
-        n_heads = len(layer.has_presence)
-        if held_out is None:
-            weights = np.full(n_heads, 1.0 / n_heads)
-            layer.set_blend_weights(weights)
-        else:
-            X_val, y_val, weight_val = held_out
-            values = self._network_outputs(
-                keras.Model(self.model_.inputs, list(layer.input)), X_val
-            )
-            masks = iter(values[n_heads:])
-            weights = fit_blend_weights(
-                self.model_,
-                values[:n_heads],
-                [next(masks) if flag else None for flag in layer.has_presence],
-                y_val,
-                weight_val,
-                next(loss for loss in self.model_.loss if loss is not None),
-            )
-        heads = [tensor._keras_history.operation.name for tensor in layer.input[:n_heads]]
-        self.head_weights_ = {
-            _head_label(name): float(weight) for name, weight in zip(heads, weights, strict=True)
-        }
-
-    def _network_outputs(self, model, inputs):
-        """Every output of ``model`` on ``inputs``, in batches (lazy blocks decoded)."""
-        batch_size = getattr(self, "predict__batch_size", 1024)
-        if has_lazy_block(inputs):
-            batches = BlockBatches(inputs, batch_size=batch_size)
-            chunks = [model(batches[i][0], training=False) for i in range(len(batches))]
-        else:
-            n = len(next(iter(inputs.values())))
-            chunks = [
-                model({k: v[start : start + batch_size] for k, v in inputs.items()}, training=False)
-                for start in range(0, n, batch_size)
-            ]
-        return [
-            np.concatenate([keras.ops.convert_to_numpy(chunk[j]) for chunk in chunks])
-            for j in range(len(model.outputs))
-        ]
-
-    def _check_network_outputs(self, y):
-        if len(self.model_.outputs) > 1:  # balanced heads: every output learns the target
-            return
-        super()._check_network_outputs(y)
-
-    def _early_stopping_split(self, y):
-        """Seeded train / validation rows inside the data given to fit (stratified for
-        classifiers)."""
-        stratify = self._validation_strata(y)
-        try:
-            return train_test_split(
-                np.arange(len(y)),
-                test_size=self.validation_fraction,
-                stratify=stratify,
-                random_state=np.random.randint(MAX_SEED),
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping could not hold out a stratified validation_fraction="
-                f"{self.validation_fraction} of {len(y)} rows ({exc}). Use more rows, a "
-                "larger validation_fraction, or early_stopping=False."
-            ) from exc
-
-    def _validation_strata(self, y):
-        """Labels to stratify the early-stopping split by (None: no stratification)."""
-        return None
-
-    def _feeds_small_data(self, X, y, sample_weight):
-        """Whether in-memory data goes to Keras through :func:`in_memory_batches`: small
-        enough, with no rows for Keras' own ``validation_split``."""
-        return not self.validation_split and data_bytes(X, y, sample_weight) <= SMALL_DATA_BYTES
-
-    def _keras_data(self, X, y, sample_weight):
-        """Validation data as Keras takes it: batches (lazy or small blocks) or a tuple."""
-        n_targets = len(self.model_.outputs)
-        if has_lazy_block(X):
-            return BlockBatches(
-                X, y, sample_weight, batch_size=self.batch_size, n_targets=n_targets
-            )
-        if self._feeds_small_data(X, y, sample_weight):
-            return in_memory_batches(
-                X, y, sample_weight, batch_size=self.batch_size, n_targets=n_targets
-            )
-        return (X, repeat_targets(y, n_targets), sample_weight)
-
-    def _fit_batches(self, batches, warm_start, epochs, initial_epoch, **kwargs):
-        """Train on ``batches`` (:class:`BlockBatches` or a ``tf.data.Dataset``), which
-        hold the targets and weights and shuffle the rows themselves."""
-        routed = {
-            key[len("fit__") :]: value
-            for key, value in self.get_params().items()
-            if key.startswith("fit__") and key[len("fit__") :] not in _HELD_BY_BATCHES
-        }
-        routed.update(kwargs)
-        history = self.model_.fit(
-            batches,
-            epochs=initial_epoch + epochs,
-            initial_epoch=initial_epoch,
-            callbacks=self._training_callbacks,
-            # The rows are shuffled by the batches, seeded. Keras would also shuffle the
-            # order of a PyDataset's batches, from Python's global random state, in its
-            # enqueuer thread, and draw again for the extra pass it makes under a
-            # tf.distribute strategy; shuffle=False keeps the order the batches give.
-            shuffle=False,
-            **{"verbose": self.verbose, **routed},
-        )
-        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
-            self.history_ = defaultdict(list)
-        for key, values in history.history.items():
-            self.history_[key] += values
-
     def _predict_network(self, X, **kwargs):
         """Network outputs for ``X``; one traced graph per fitted model."""
         if not self.initialized_:
@@ -867,41 +425,3 @@ def check_target(estimator, y):
             "missing target cannot be learned from."
         )
     return y
-
-
-def _auxiliary_loss_key(model, block):
-    """Key of a block's auxiliary-head loss in Keras' logs."""
-    names = {layer.name for layer in model.layers}
-    head = f"{block}_aux_output" if f"{block}_aux_output" in names else f"{block}_output"
-    return f"{head}_loss"
-
-
-def _head_label(output_name):
-    """``fused_output`` -> ``fused``; ``text_aux_output`` / ``text_output`` -> ``text``."""
-    for suffix in ("_aux_output", "_output"):
-        if output_name.endswith(suffix):
-            return output_name[: -len(suffix)]
-    return output_name
-
-
-#: ``Model.fit`` arguments that batches carry themselves (rows per batch, row order,
-#: targets and weights), so routed ``fit__`` values of them are taken from the batches.
-_HELD_BY_BATCHES = frozenset(
-    {
-        "batch_size",
-        "shuffle",
-        "sample_weight",
-        "class_weight",
-        "validation_split",
-        "validation_batch_size",
-        "epochs",
-        "initial_epoch",
-        "callbacks",
-        "x",
-        "y",
-    }
-)
-
-
-def _rows_or_none(sample_weight, rows):
-    return None if sample_weight is None else sample_weight[rows]

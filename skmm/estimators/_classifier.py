@@ -8,7 +8,8 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import type_of_target
 
 from ..network import MultiTaskCrossEntropy
-from ._base import MultimodalEstimatorMixin, check_target, fill_docstring, store_init_params
+from ._base import MultimodalEstimatorMixin, check_target, store_init_params
+from ._docstrings import fill_docstring
 from ._scikeras_adapter import KerasClassifier, ScikerasClassifierTagsMixin
 from ._settings import parameter_constraints
 from ._targets import MULTI_OUTPUT_TARGETS, TaskTargetEncoder, resolve_task_weights, task_names

@@ -14,8 +14,9 @@ from sklearn.model_selection import check_cv
 
 from .._compat import Interval, InvalidParameterError
 from ..network import AdjustableL2
-from ._base import NetworkSnapshot, fill_docstring, store_init_params
+from ._base import NetworkSnapshot, store_init_params
 from ._classifier import MultimodalClassifier
+from ._docstrings import fill_docstring
 from ._seeding import seed_from_random_state, seeded
 from ._settings import parameter_constraints
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import r2_score
 
-from ._base import MultimodalEstimatorMixin, check_target, fill_docstring, store_init_params
+from ._base import MultimodalEstimatorMixin, check_target, store_init_params
+from ._docstrings import fill_docstring
 from ._scikeras_adapter import KerasRegressor, ScikerasRegressorTagsMixin
 from ._settings import parameter_constraints
 

@@ -157,13 +157,13 @@ def test_small_data_batches_hold_every_row_once_per_epoch_in_a_seeded_order():
 def test_small_and_large_data_paths_train_alike(noisy, monkeypatch):
     # Above SMALL_DATA_BYTES the arrays go to Keras' own feeding: other row orders, the
     # same model quality, the same history keys, and both repeatable.
-    import skmm.estimators._base as base
+    import skmm.estimators._training as training
 
     X, y = noisy
     params = dict(epochs=15, early_stopping=True, n_iter_no_change=3)
     small = tiny(**params).fit(X, y)
     assert tiny(**params).fit(X, y).history_ == small.history_
-    monkeypatch.setattr(base, "SMALL_DATA_BYTES", 0)
+    monkeypatch.setattr(training, "SMALL_DATA_BYTES", 0)
     large = tiny(**params).fit(X, y)
     assert tiny(**params).fit(X, y).history_ == large.history_
     assert large.history_ != small.history_

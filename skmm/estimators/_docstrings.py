@@ -1,0 +1,195 @@
+"""The parameter and attribute documentation the multimodal estimators share.
+
+Each estimator's docstring holds placeholders (``<<network parameters>>``, ...)
+that :func:`fill_docstring` replaces with the text here, so that the settings
+are documented once.
+"""
+
+from __future__ import annotations
+
+#: Parameters shared by every multimodal estimator (documented on each class).
+NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
+        L2 strength λ on every kernel and embedding table.
+    embedding_dim : int, default=32
+        Width of the token embedding of text blocks.
+    text_units : int, default=32
+        Units of the LSTM of text blocks.
+    image_filters : tuple of int, default=(64, 128, 128)
+        Filters of each Conv2D stage of image blocks (each stage: 3×3
+        convolution, ReLU, 2×2 max pooling).
+    image_width_multiplier : float, default=1.0
+        Scales every entry of ``image_filters`` (0.5 halves the widths).
+    audio_filters : tuple of int, default=(64, 128)
+        Filters of each Conv1D stage of audio blocks (3-frame convolution,
+        ReLU, 2× max pooling, then global average pooling).
+    tabular_units : tuple of int, default=(64,)
+        Hidden layer widths of the MLP of tabular blocks.
+    hidden_units : tuple of int, default=(64,)
+        Hidden layer widths of the head on the fused features.
+    dropout : float, default=0.2
+        Dropout rate after each hidden layer of the head.
+    modality_dropout : float or "auto", default="auto"
+        During training, probability of treating a text, image or audio
+        block as missing for a row (its features zeroed, its presence input
+        0), so the network learns to predict when a modality is absent and
+        each modality learns to carry the target by itself. ``"auto"`` is
+        0.2 for a network of two blocks or more (one of them text, image or
+        audio) and 0 for a single block, which has nothing to fall back on.
+    fusion : {"concat", "gated", "attention", "late"}, default="concat"
+        How block features are fused: concatenation; learned per-modality
+        sigmoid gates on projected features, summed; multi-head attention over
+        modality tokens (absent blocks masked out), averaged; or one head per
+        block with the outputs averaged over the present blocks. A fusion
+        registered with :func:`skmm.network.register_fusion` is selected by
+        its name too (``docs/extending.md``).
+    fusion_units : int, default=64
+        Width blocks are projected to for ``"gated"`` and ``"attention"``.
+    fusion_heads : int, default=2
+        Attention heads for ``"attention"``.
+    text_encoder : {"bag", "lstm", "gru", "cnn", "transformer"}, default="bag"
+        Encoder of text blocks (padding is masked): ``"bag"`` is fastText's
+        bag of n-grams (the mean of the embeddings of the tokens and of their
+        hashed bigrams; fast, and strong on short texts and small data); the
+        others are an LSTM or GRU of ``text_units``, two Conv1D stages, or a
+        self-attention block.
+    image_encoder : str, default="cnn"
+        ``"cnn"`` (the Conv2D stages above) or the name of a
+        ``keras.applications`` model (``"MobileNetV2"``, ``"ResNet50"``,
+        ``"EfficientNetB0"``, ...) used as a trainable backbone; pixels in
+        [0, 1] are rescaled to what it expects.
+    image_weights : None or str, default=None
+        Weights of an applications backbone: None (random), a local weights
+        file, or ``"imagenet"`` (downloaded by Keras; needs network access).
+    block_encoders : dict of str to keras layer, default=None
+        A Keras layer (registered, so that fitted models pickle) to use
+        instead of the built-in encoder of the named block.
+    balance : {"ensemble", "blend", "auxiliary", "modulate", None}, default="ensemble"
+        Balanced multimodal learning, against the greedy learning of a
+        jointly trained network (it fits the easiest modality and stops
+        looking at the others). With two blocks or more, every block gets an
+        auxiliary head predicting the target from that block alone, trained
+        beside the fused head (the heads' losses are averaged).
+
+        - ``"blend"``: the prediction is a weighted average of the fused head
+          and the auxiliary heads (over the blocks present in the row), with
+          weights fitted after training on the held-out validation rows of
+          early stopping (``head_weights_``; uniform when the fit held out
+          none), so that on those rows it is never worse than its best head.
+        - ``"ensemble"``: as ``"blend"``, but each block's encoder learns
+          from its own auxiliary head only (the fused head reads the blocks'
+          features without sending gradients back: a uni-modal ensemble with a
+          fused head on top, Du et al., ICML 2023). With early stopping each
+          branch stops at its own best epoch on its own head's loss and is
+          then frozen; once all are, the fused head trains on their final
+          features until it stops improving too (``head_iterations_``). The
+          modality that learns fast (often images) can no longer end the
+          training of the slow one (often text) early.
+        - ``"auxiliary"``: the prediction is the fused head.
+        - ``"modulate"``: as ``"auxiliary"``, and the gradient the fused head
+          sends to the block that currently fits best is scaled down
+          (on-the-fly gradient modulation, Peng et al., CVPR 2022).
+        - None: one fused head, trained alone.
+
+        With ``fusion="late"`` the blocks' own heads are the auxiliary heads.
+        See ``docs/balanced_fusion.md``.
+    image_augmentation : sequence of {"flip", "shift", "zoom"} or None, default=None
+        Random horizontal flips, shifts (up to 10 %) and zooms (up to 10 %)
+        of image blocks during training only; prediction sees the images as
+        they are. Off by default: with early stopping it lowered the accuracy
+        on the real and synthetic images measured (``docs/balanced_fusion.md``).
+    **kwargs : float
+        Per-block λ: keyword arguments ``l2__<block>``, such as
+        ``l2__image=1e-3``, override ``l2`` for that
+        block's encoder (the fusion and head keep ``l2``); tunable in a grid
+        search as ``multimodalclassifier__l2__image``.
+    optimizer : str or keras optimizer class or instance, default="adam"
+    learning_rate : float, default=1e-3
+        Learning rate of the optimizer when ``optimizer`` is a name or a
+        class (an optimizer instance keeps its own)."""
+
+TRAINING_PARAMETER_DOC = """    metrics : list, default=None
+        Extra Keras metrics to record in ``history_``.
+    batch_size : int, default=32
+    epochs : int, default=100
+        Most epochs of a fit; training usually stops before (``n_iter_``).
+    validation_split : float, default=0.0
+        Keras' validation split (the last rows of the training data).
+        Prefer ``early_stopping``.
+    early_stopping : {"auto", True, False}, default="auto"
+        True: hold out a seeded ``validation_fraction`` of the rows given to
+        ``fit`` (stratified for classifiers; inside each cross-validation
+        training fold, so nothing leaks), stop when the validation loss has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
+        the weights of the best epoch. ``"auto"`` does so when the held-out
+        slice has at least 10 rows (100 rows at the default fraction) and
+        can be stratified; otherwise it stops on the training loss (same
+        rule, best epoch restored). False trains ``epochs`` epochs. Ignored
+        by ``partial_fit``.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out for early stopping (and for
+        fitting the blend weights of ``balance="blend"`` / ``"ensemble"``).
+    n_iter_no_change : int, default=10
+        Epochs without improvement before training stops.
+    tol : float, default=1e-4
+        Least decrease of the validation loss that counts as improvement.
+    shuffle : bool, default=True"""
+
+COMMON_PARAMETER_DOC = """    callbacks : list of keras callbacks, default=None
+    warm_start : bool, default=False
+        If True, a new ``fit`` keeps training the current network.
+    verbose : int, default=0
+        0 is silent; 1 shows Keras' progress bar; 2 one line per epoch.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds weight initialization, shuffling and dropout of each fit. An
+        int gives identical fits (on CPU); a RandomState gives a new seed
+        for every fit; None leaves the global random state alone.
+    distribution : None, "mirrored" or tf.distribute.Strategy, default=None
+        Trains the network with ``tf.distribute``: None trains on one device;
+        ``"mirrored"`` is a ``MirroredStrategy`` over every GPU (over every
+        logical CPU device when there is no GPU); a strategy instance is used
+        as it is. The network is built in the strategy's scope when a fit
+        builds it; ``batch_size`` is then the global batch, split evenly
+        across the replicas. Prediction runs on one device. A strategy
+        instance cannot be pickled or saved (use ``"mirrored"``); see
+        ``docs/scaling_out.md``.
+    **kwargs
+        Routed parameters, e.g. ``optimizer__momentum=0.9``."""
+
+COMMON_ATTRIBUTE_DOC = """    model_ : keras.Model
+        The fitted network. With balanced heads (``balance`` not None, two
+        blocks or more) it has several outputs: ``outputs[0]`` is the
+        prediction, the others the heads it was trained through;
+        ``skmm.network.serving_network(model_)`` is the prediction alone.
+    block_specs_ : dict of str to BlockSpec
+        The blocks the network was built for.
+    history_ : dict of list
+        Loss (and metrics; ``val_loss`` with early stopping) per epoch of the
+        last ``fit``, or accumulated over ``partial_fit`` calls.
+    n_iter_ : int
+        Number of epochs in ``history_``.
+    best_iteration_ : int
+        With early stopping, the epoch (1-based) whose weights were kept
+        (with ``balance="ensemble"``: the latest of ``head_iterations_``).
+    head_iterations_ : dict of str to int
+        With ``balance="ensemble"``, early stopping and two blocks or more:
+        the epoch (1-based) whose weights each branch (one entry per block)
+        and the fused head (``"fused"``, absent when the epochs ran out
+        before the branches stopped) kept.
+    head_weights_ : dict of str to float
+        With ``balance="blend"`` or ``"ensemble"`` and two blocks or more, the weight of each
+        head in the prediction: ``"fused"`` and one entry per block (summing
+        to 1).
+    n_features_in_ : int
+        Number of features, only when fitted on a plain numeric table.
+    feature_names_in_ : ndarray of str
+        Column names, only when fitted on a numeric DataFrame."""
+
+
+def fill_docstring(doc):
+    """Put the shared parameter and attribute text into a class docstring."""
+    return (
+        doc.replace("    <<network parameters>>", NETWORK_PARAMETER_DOC)
+        .replace("    <<training parameters>>", TRAINING_PARAMETER_DOC)
+        .replace("    <<common parameters>>", COMMON_PARAMETER_DOC)
+        .replace("    <<common attributes>>", COMMON_ATTRIBUTE_DOC)
+    )
