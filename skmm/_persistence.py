@@ -29,15 +29,21 @@ import contextvars
 import datetime
 import hashlib
 import importlib.metadata
-import io
-import json
 import os
 import platform
-import re
-import secrets
 import warnings
 import zipfile
-import zlib
+
+from ._archive import (
+    ESTIMATOR_MEMBER,
+    FORMAT,
+    FORMAT_VERSION,
+    PersistenceError,
+    read_archive,
+    skmm_version,
+    write_atomically,
+)
+from ._saved_names import FORMER_NAMES, PUBLIC_CLASSES, TRUSTED_TYPES, rename_classes
 
 __all__ = [
     "FORMAT",
@@ -51,17 +57,6 @@ __all__ = [
     "save",
 ]
 
-#: Name of the format, stored in the manifest.
-FORMAT = "skmm.estimator"
-#: Version of the layout written by :func:`save`; :func:`load` reads up to this one.
-FORMAT_VERSION = 1
-
-MANIFEST = "manifest.json"
-ESTIMATOR_MEMBER = "estimator.skops"
-_NETWORK_MEMBER = re.compile(r"networks/(0|[1-9][0-9]{0,5})\.keras")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_MAX_MANIFEST_BYTES = 1 << 20
-
 #: Key of an estimator's state that names the archive member holding its network.
 NETWORK_MEMBER_KEY = "_keras_model_member"
 #: Key under which pickling stores the network inline, as ``.keras`` bytes.
@@ -71,66 +66,6 @@ INLINE_NETWORK_KEY = "_keras_model_bytes"
 _RECORDED = ("skmm", "scikit-learn", "scikeras", "keras", "tensorflow", "skops", "numpy")
 #: Those that define the saved objects: a difference warns when loading.
 _COMPARED = ("skmm", "scikit-learn", "scikeras", "keras", "tensorflow")
-
-#: skmm's public classes: the public name a saved file gives each -> where the class
-#: is defined now. ``save`` writes the public names, ``load`` reads them back as the
-#: classes of today, so a class may move between private modules without breaking
-#: a file (a test checks every entry against the real class).
-PUBLIC_CLASSES = {
-    "skmm.MultimodalInput": "skmm.compose._multimodal_input.MultimodalInput",
-    "skmm.compose.BlockSpec": "skmm.compose._blocks.BlockSpec",
-    "skmm.TextTokenizer": "skmm.preprocessing._text.TextTokenizer",
-    "skmm.ImageNormalizer": "skmm.preprocessing._image.ImageNormalizer",
-    "skmm.AudioFeaturizer": "skmm.preprocessing._audio.AudioFeaturizer",
-    "skmm.MultimodalClassifier": "skmm.estimators._classifier.MultimodalClassifier",
-    "skmm.MultimodalClassifierCV": "skmm.estimators._classifier_cv.MultimodalClassifierCV",
-    "skmm.MultimodalRegressor": "skmm.estimators._regressor.MultimodalRegressor",
-}
-
-#: Names earlier files gave a public class -> its public name. skmm 0.1.0.dev0 wrote
-#: the private modules the classes were then defined in. A class that changes its
-#: public name adds its old one here.
-FORMER_NAMES = {
-    "skmm.compose._multimodal_input.MultimodalInput": "skmm.MultimodalInput",
-    "skmm.compose._blocks.BlockSpec": "skmm.compose.BlockSpec",
-    "skmm.preprocessing._text.TextTokenizer": "skmm.TextTokenizer",
-    "skmm.preprocessing._image.ImageNormalizer": "skmm.ImageNormalizer",
-    "skmm.preprocessing._audio.AudioFeaturizer": "skmm.AudioFeaturizer",
-    "skmm.estimators._classifier.MultimodalClassifier": "skmm.MultimodalClassifier",
-    "skmm.estimators._classifier_cv.MultimodalClassifierCV": "skmm.MultimodalClassifierCV",
-    "skmm.estimators._regressor.MultimodalRegressor": "skmm.MultimodalRegressor",
-}
-
-#: Types the skops part may hold beyond those skops trusts by default (scikit-learn's
-#: estimators, NumPy arrays and ufuncs, SciPy sparse matrices, Python containers and
-#: scalars): skmm's estimators and transformers and what their fitted state is made
-#: of. Each is rebuilt from its saved attributes with ``__new__`` and
-#: ``__setstate__``/``__dict__``, which run no code from the file. Names, not
-#: classes, so that loading a file without a network does not import TensorFlow
-#: (a test checks that they name the real classes).
-TRUSTED_TYPES = (
-    # the public classes, by the public names saved files give them (PUBLIC_CLASSES)
-    *PUBLIC_CLASSES,
-    # fitted state inside the estimators
-    "skmm.estimators._inputs.KerasInputs",
-    "skmm.estimators._targets.TaskTargetEncoder",
-    # scikeras' target encoders, fitted inside the estimators
-    "scikeras.utils.transformers.ClassifierLabelEncoder",
-    "scikeras.utils.transformers.RegressorTargetEncoder",
-    "scikeras.utils.transformers.TargetReshaper",
-    # a dtype, rebuilt from an empty .npy array (no pickle); a dict subclass
-    "numpy.dtype",
-    "sklearn.utils._bunch.Bunch",
-)
-
-
-class PersistenceError(ValueError):
-    """A file :func:`load` refuses: not written by :func:`save`, damaged, changed
-    after saving, from a newer format, or holding something that is not trusted.
-
-    The message names the file and what is wrong. Nothing from a refused file
-    has been run.
-    """
 
 
 class UntrustedTypesError(PersistenceError):
@@ -375,7 +310,7 @@ def save(estimator, path):
             for name, data in members.items()
         },
     }
-    _write_atomically(path, manifest, members)
+    write_atomically(path, manifest, members)
 
 
 def _dump(estimator):
@@ -410,60 +345,6 @@ def _warn_untrusted(path, estimator_bytes):
             UserWarning,
             stacklevel=3,
         )
-
-
-def _write_atomically(path, manifest, members):
-    """Write the archive to a temporary file beside ``path``, sync it, rename it."""
-    directory, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    try:
-        descriptor = os.open(temporary, flags, 0o666)  # the mode the umask allows
-    except OSError as exc:
-        raise _save_error(path, exc) from exc
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            _write_archive(file, manifest, members)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise _save_error(path, exc) from exc
-        raise
-    _sync_directory(directory)
-
-
-def _write_archive(file, manifest, members):
-    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
-        for name, data in members.items():
-            archive.writestr(name, data)
-
-
-def _sync_directory(directory):
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
-def _save_error(path, exc):
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    message = (
-        f"skmm.save could not write {path!r}: {reason}. Nothing was written there; a file "
-        "already at that path is unchanged."
-    )
-    return OSError(exc.errno, message) if exc.errno is not None else OSError(message)
 
 
 # -- load -------------------------------------------------------------------------------
@@ -529,7 +410,7 @@ def load(path, *, trusted=None, allow_unsafe_keras=False):
     array([[3.]])
     """
     path = os.fspath(path)
-    manifest, members = _read_archive(path)
+    manifest, members = read_archive(path)
     _check_versions(path, manifest["versions"])
     trusted_types = _trusted_types(trusted)
     estimator_bytes = members.pop(ESTIMATOR_MEMBER)
@@ -546,113 +427,6 @@ def load(path, *, trusted=None, allow_unsafe_keras=False):
     estimator_bytes = rename_classes(estimator_bytes, PUBLIC_CLASSES)
     trusted_types = sorted(set(trusted_types) | set(PUBLIC_CLASSES.values()))
     return _construct(path, estimator_bytes, trusted_types, networks)
-
-
-def _read_archive(path):
-    """The manifest and every member's bytes, each checked against the manifest."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError) as exc:
-        raise PersistenceError(
-            f"{path}: not a file written by skmm.save: it is not a zip archive, or it is "
-            f"truncated ({exc})."
-        ) from exc
-    with archive:
-        names = archive.namelist()
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise PersistenceError(f"{path}: the archive holds {duplicates} more than once.")
-        if MANIFEST not in names:
-            raise PersistenceError(
-                f"{path}: not a file written by skmm.save: it has no {MANIFEST}."
-            )
-        manifest = _parse_manifest(path, _read_member(path, archive, MANIFEST, None))
-        declared = manifest["members"]
-        missing = sorted(set(declared) - set(names))
-        if missing:
-            raise PersistenceError(
-                f"{path}: the file is truncated or was changed: member(s) {missing} listed "
-                f"in {MANIFEST} are missing."
-            )
-        unexpected = sorted(set(names) - set(declared) - {MANIFEST})
-        if unexpected:
-            raise PersistenceError(
-                f"{path}: the file was changed: member(s) {unexpected} are not listed in "
-                f"{MANIFEST}."
-            )
-        members = {}
-        for name, entry in declared.items():
-            data = _read_member(path, archive, name, entry["size"])
-            if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-                raise PersistenceError(
-                    f"{path}: the file was changed or damaged: the sha256 of member {name!r} "
-                    f"does not match {MANIFEST}."
-                )
-            members[name] = data
-    return manifest, members
-
-
-def _read_member(path, archive, name, size):
-    """A member's bytes; ``size`` is the size the manifest declares (None: the manifest)."""
-    info = archive.getinfo(name)
-    limit = _MAX_MANIFEST_BYTES if size is None else size
-    if info.file_size > limit or (size is not None and info.file_size != size):
-        raise PersistenceError(
-            f"{path}: the file was changed or damaged: member {name!r} has "
-            f"{info.file_size} bytes, expected "
-            f"{'at most ' if size is None else ''}{limit}."
-        )
-    try:
-        with archive.open(info) as file:
-            data = file.read(limit + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise PersistenceError(f"{path}: member {name!r} is damaged or truncated ({exc}).") from exc
-    if size is not None and len(data) != size:
-        raise PersistenceError(
-            f"{path}: member {name!r} is damaged or truncated: {len(data)} bytes, expected {size}."
-        )
-    return data
-
-
-def _parse_manifest(path, data):
-    try:
-        manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PersistenceError(f"{path}: {MANIFEST} is not valid JSON ({exc}).") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        found = manifest.get("format") if isinstance(manifest, dict) else None
-        raise PersistenceError(
-            f"{path}: not a file written by skmm.save: {MANIFEST} gives format {found!r}, "
-            f"expected {FORMAT!r}."
-        )
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise PersistenceError(f"{path}: {MANIFEST} has an invalid format_version {version!r}.")
-    if version > FORMAT_VERSION:
-        saved_with = (manifest.get("versions") or {}).get("skmm", "an unknown version")
-        raise PersistenceError(
-            f"{path} was written in skmm file format version {version} (by skmm "
-            f"{saved_with}); this skmm ({_skmm_version()}) reads format versions up to "
-            f"{FORMAT_VERSION}. Upgrade skmm to load it."
-        )
-    members = manifest.get("members")
-    if not isinstance(members, dict) or ESTIMATOR_MEMBER not in members:
-        raise PersistenceError(f"{path}: {MANIFEST} does not list {ESTIMATOR_MEMBER!r}.")
-    for name, entry in members.items():
-        valid_name = name == ESTIMATOR_MEMBER or _NETWORK_MEMBER.fullmatch(name)
-        valid_entry = (
-            isinstance(entry, dict)
-            and isinstance(entry.get("size"), int)
-            and not isinstance(entry.get("size"), bool)
-            and entry["size"] >= 0
-            and isinstance(entry.get("sha256"), str)
-            and _SHA256.fullmatch(entry["sha256"])
-        )
-        if not (valid_name and valid_entry):
-            raise PersistenceError(f"{path}: {MANIFEST} has an invalid member entry {name!r}.")
-    if not isinstance(manifest.get("versions"), dict):
-        raise PersistenceError(f"{path}: {MANIFEST} does not record the library versions.")
-    return manifest
 
 
 def _check_versions(path, saved):
@@ -686,45 +460,6 @@ def _trusted_types(trusted):
         )
     names = [t if isinstance(t, str) else _type_name(t) for t in trusted]
     return sorted(set(TRUSTED_TYPES) | set(names))
-
-
-def rename_classes(data, names):
-    """The skops bytes ``data`` with the classes named as keys of ``names`` renamed.
-
-    ``names`` maps ``"module.Class"`` to ``"module.Class"``. A skops file is a zip
-    whose ``schema.json`` names each object's class by ``__module__`` and
-    ``__class__``; only those two fields change, nothing is constructed or
-    imported. ``data`` itself is returned when nothing is renamed.
-    """
-    pairs = {tuple(old.rsplit(".", 1)): tuple(new.rsplit(".", 1)) for old, new in names.items()}
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = [(info, archive.read(info)) for info in archive.infolist()]
-    renamed = 0
-
-    def rename(node):
-        nonlocal renamed
-        if isinstance(node, dict):
-            key = (node.get("__module__"), node.get("__class__"))
-            if key in pairs:
-                node["__module__"], node["__class__"] = pairs[key]
-                renamed += 1
-            for value in node.values():
-                rename(value)
-        elif isinstance(node, list):
-            for value in node:
-                rename(value)
-
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for info, content in members:
-            if info.filename == "schema.json":
-                schema = json.loads(content)
-                rename(schema)
-                if not renamed:
-                    return data
-                content = json.dumps(schema).encode("utf-8")
-            archive.writestr(info, content)
-    return out.getvalue()
 
 
 def _audit(path, data, trusted_types):
@@ -792,18 +527,12 @@ def _construct(path, data, trusted_types, networks):
 # -- versions ---------------------------------------------------------------------------
 
 
-def _skmm_version():
-    from . import __version__
-
-    return __version__
-
-
 def _installed_versions():
     """Versions of the recorded libraries, without importing them (None: not installed)."""
     versions = {"python": platform.python_version()}
     for name in _RECORDED:
         if name == "skmm":
-            versions[name] = _skmm_version()
+            versions[name] = skmm_version()
             continue
         try:
             versions[name] = importlib.metadata.version(name)

@@ -26,6 +26,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import skmm
+import skmm._archive as archive_module
 import skmm._persistence as persistence
 from skmm import (
     AudioFeaturizer,
@@ -470,7 +471,7 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary(
     existing, monkeypatch, writer, error, match
 ):
     path, old = existing
-    monkeypatch.setattr(persistence, "_write_archive", writer)
+    monkeypatch.setattr(archive_module, "_write_archive", writer)
     with pytest.raises(error, match=match) as info:
         save(TextTokenizer().fit(["a new file"]), path)
     if error is OSError:
@@ -485,7 +486,7 @@ def test_a_full_disk_at_sync_is_clean(existing, monkeypatch):
     def full(descriptor):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(persistence.os, "fsync", full)
+    monkeypatch.setattr(archive_module.os, "fsync", full)
     with pytest.raises(OSError, match="could not write") as info:
         save(TextTokenizer().fit(["a new file"]), path)
     assert info.value.errno == errno.ENOSPC and str(path) in str(info.value)
