@@ -6,15 +6,15 @@ import os
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, InvalidParameterError, StrOptions
 from ._audio_decoding import cell_kind, decode_cell, is_real
 from ._audio_features import AudioConfig, LogMel, MelBands, hann, mel_filterbank
-from ._columns import MISSING_POLICIES, as_column, record_input, refuse_all_missing
+from ._columns import MISSING_POLICIES, as_column
 from ._messages import is_int
 from ._moments import RunningMoments
+from ._single_column import SingleColumnTransformer
 
 __all__ = ["AudioFeaturizer"]
 
@@ -73,7 +73,7 @@ def _array_cells(X):
 # --------------------------------------------------------------------------- #
 
 
-class AudioFeaturizer(TransformerMixin, BaseEstimator):
+class AudioFeaturizer(SingleColumnTransformer):
     """Turn a column of audio clips into log-mel spectrogram frames.
 
     Every clip is decoded, mixed down to mono, resampled to ``sample_rate``,
@@ -381,22 +381,10 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             max_duration=None if max_duration is None else float(max_duration),
         )
 
-    def _column(self, X, *, reset):
-        """Read ``X`` as a column, (re)setting or checking the input attributes."""
-        column = _as_column(X)
-        if len(column) == 0:
-            raise ValueError(f"{_NAME}: got 0 clips. Expected at least one row.")
-        record_input(self, X, column, reset=reset, estimator=_NAME)
-        if reset:
-            refuse_all_missing(column, _NAME, "an audio clip")
-        return column
-
-    def _check_standardization(self, cfg):
-        if not self.standardize:
-            return None
-        if not hasattr(self, "mean_") or self.mean_.shape != (cfg.n_mels,):
-            raise ValueError(f"{_NAME}: standardize or n_mels changed since fit; call fit again.")
-        return self.mean_.astype(np.float32), self.std_.astype(np.float32)
+    _name = _NAME
+    _cell_noun = "an audio clip"
+    _cells_noun = "clips"
+    _as_column = staticmethod(_as_column)
 
     # ------------------------------------------------------------------ #
     # Featurizing
@@ -435,20 +423,6 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
                     moments.update(frames.astype(np.float64))
         return missing
 
-    def _reset(self):
-        for attribute in ("mean_", "std_"):
-            if hasattr(self, attribute):
-                delattr(self, attribute)
-
-    def _set_moments(self, moments):
-        if moments.count == 0:
-            raise ValueError(
-                f"{_NAME}: every training clip is missing, so there are no frames to learn "
-                "the standardization statistics from. Pass at least one clip, or set "
-                "standardize=False."
-            )
-        self.mean_, self.std_ = moments.finish()
-
     def fit(self, X, y=None):
         """Check the parameters and the input; learn per-band statistics if asked.
 
@@ -475,7 +449,7 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
             return self
         moments = RunningMoments(cfg.n_mels)
         self._featurize(column, cfg, out=None, moments=moments)
-        self._set_moments(moments)
+        self._learn_moments(moments, column)
         return self
 
     def fit_transform(self, X, y=None):
@@ -501,8 +475,8 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         moments = RunningMoments(cfg.n_mels) if self.standardize else None
         missing = self._featurize(column, cfg, out=out, moments=moments)
         if moments is not None:
-            self._set_moments(moments)
-        return self._finish(out, missing, self._check_standardization(cfg))
+            self._learn_moments(moments, column)
+        return self._standardized(out, missing, self._check_standardization(cfg.n_mels, "n_mels"))
 
     def transform(self, X):
         """Decode every clip and compute its log-mel frames.
@@ -520,20 +494,11 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         cfg = self._config()
-        stats = self._check_standardization(cfg)
+        stats = self._check_standardization(cfg.n_mels, "n_mels")
         column = self._column(X, reset=False)
         out = np.empty((len(column), cfg.n_frames, cfg.n_mels), dtype=np.float32)
         missing = self._featurize(column, cfg, out=out, moments=None)
-        return self._finish(out, missing, stats)
-
-    @staticmethod
-    def _finish(out, missing, stats):
-        if stats is not None:
-            mean, std = stats
-            out -= mean
-            out /= std
-        out[missing] = 0.0
-        return out
+        return self._standardized(out, missing, stats)
 
     def get_block_info(self):
         """Describe the encoded block for building the network input.
@@ -556,10 +521,5 @@ class AudioFeaturizer(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # One column of clips: paths (strings), bytes, tuples or arrays.
-        tags.input_tags.two_d_array = False
-        tags.input_tags.one_d_array = True
-        tags.input_tags.string = True
         tags.input_tags.allow_nan = False
-        # The output is always float32.
-        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags

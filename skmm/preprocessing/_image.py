@@ -7,7 +7,6 @@ from numbers import Integral
 
 import numpy as np
 from PIL import Image
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, Options, StrOptions
@@ -16,14 +15,13 @@ from ._columns import (
     MISSING_POLICIES,
     Column,
     as_column,
-    record_input,
-    refuse_all_missing,
 )
 from ._files import check_root
 from ._image_decoding import RESAMPLE, DecodeSpec
 from ._image_reading import Decoder, LazyImages, decode_rows, n_threads
 from ._messages import is_missing
 from ._moments import RunningMoments
+from ._single_column import SingleColumnTransformer
 
 __all__ = ["LAZY_THRESHOLD_BYTES", "ImageNormalizer", "LazyImages"]
 
@@ -99,7 +97,7 @@ def _array_cells(X):
     return X
 
 
-class ImageNormalizer(TransformerMixin, BaseEstimator):
+class ImageNormalizer(SingleColumnTransformer):
     """Decode a column of images into a float32 tensor of shape (n, H, W, channels).
 
     Every image is decoded with Pillow, turned upright from its EXIF orientation,
@@ -390,24 +388,10 @@ default="bilinear"
             resample=RESAMPLE[self.resample],
         )
 
-    def _column(self, X, *, reset):
-        """Read ``X`` as a column, (re)setting or checking the input attributes."""
-        column = _as_column(X)
-        if len(column) == 0:
-            raise ValueError("ImageNormalizer: got 0 images. Expected at least one row.")
-        record_input(self, X, column, reset=reset, estimator=_NAME)
-        if reset:
-            refuse_all_missing(column, _NAME, "an image")
-        return column
-
-    def _check_standardization(self, spec):
-        if not self.standardize:
-            return None
-        if not hasattr(self, "mean_") or self.mean_.shape != (spec.channels,):
-            raise ValueError(
-                "ImageNormalizer: standardize or channels changed since fit; call fit again."
-            )
-        return self.mean_.astype(np.float32), self.std_.astype(np.float32)
+    _name = _NAME
+    _cell_noun = "an image"
+    _cells_noun = "images"
+    _as_column = staticmethod(_as_column)
 
     def _decoder(self):
         """Validate every parameter and return the decoding settings (without statistics)."""
@@ -447,19 +431,6 @@ default="bilinear"
     # ------------------------------------------------------------------ #
     # Fitting and transforming
     # ------------------------------------------------------------------ #
-
-    def _reset(self):
-        for attribute in ("mean_", "std_"):
-            if hasattr(self, attribute):
-                delattr(self, attribute)
-
-    def _learn_moments(self, moments, column):
-        if moments.count == 0:
-            raise ValueError(
-                f"ImageNormalizer: {column.label}: every row is missing, so mean_ and std_ "
-                "cannot be learned. Expected at least one image when standardize=True."
-            )
-        self.mean_, self.std_ = moments.finish()
 
     def fit(self, X, y=None):
         """Check the parameters and the input; learn per-channel statistics if asked.
@@ -532,7 +503,7 @@ or LazyImages
             for k in np.flatnonzero(present):
                 moments.update(out[k])
             self._learn_moments(moments, column)
-            mean, std = self._check_standardization(decoder.spec)
+            mean, std = self._check_standardization(decoder.spec.channels, "channels")
             if present.all():
                 out -= mean
                 out /= std
@@ -571,7 +542,7 @@ or LazyImages
         return out
 
     def _fitted_decoder(self, decoder):
-        stats = self._check_standardization(decoder.spec)
+        stats = self._check_standardization(decoder.spec.channels, "channels")
         return decoder if stats is None else decoder.with_stats(*stats)
 
     @staticmethod
@@ -609,12 +580,7 @@ or LazyImages
         tags = super().__sklearn_tags__()
         # One column of images: paths (strings), bytes, PIL images or arrays; a numeric
         # (n, H, W) stack is accepted too.
-        tags.input_tags.two_d_array = False
-        tags.input_tags.one_d_array = True
         tags.input_tags.three_d_array = True
-        tags.input_tags.string = True
         # NaN cells are missing images: all-zeros images unless missing="error".
         tags.input_tags.allow_nan = self.missing == "zeros"
-        # The output is always float32.
-        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
