@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.pipeline import make_pipeline
 
 from skmm._compat import InvalidParameterError
 from skmm.compose import BlockSpec, MultimodalInput
@@ -18,25 +19,38 @@ from skmm.modalities import (
     register_modality,
     unregister_modality,
 )
-from skmm.network import Fusion, fusion_names, get_fusion, register_fusion, unregister_fusion
+from skmm.network import (
+    Fusion,
+    TextEncoder,
+    fusion_names,
+    get_fusion,
+    get_text_encoder,
+    register_fusion,
+    register_text_encoder,
+    text_encoder_names,
+    unregister_fusion,
+    unregister_text_encoder,
+)
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
 
 
 @pytest.fixture
 def registered():
-    """Kinds and fusions registered by a test, removed after it."""
-    kinds, fusions = set(modality_kinds()), set(fusion_names())
+    """Kinds, fusions and text encoders registered by a test, removed after it."""
+    kinds, fusions, encoders = set(modality_kinds()), set(fusion_names()), text_encoder_names()
     yield
     for kind in set(modality_kinds()) - kinds:
         unregister_modality(kind)
     for name in set(fusion_names()) - fusions:
         unregister_fusion(name)
+    for name in set(text_encoder_names()) - set(encoders):
+        unregister_text_encoder(name)
 
 
 def test_the_worked_example_of_docs_extending_runs(registered, capsys):
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     namespace = {}
     for block in blocks[:2]:
         exec(compile(block, str(DOC), "exec"), namespace)
@@ -58,6 +72,12 @@ def test_the_worked_example_of_docs_extending_runs(registered, capsys):
     assert accuracy >= 0.8
     names = [layer.name for layer in namespace["model"][-1].model_.layers]
     assert {"fusion_max", "readings_max_masked", "note_max_projection"} <= set(names)
+
+    exec(compile(blocks[3], str(DOC), "exec"), namespace)
+    accuracy = float(capsys.readouterr().out.rsplit("held-out accuracy:", 1)[1])
+    assert accuracy >= 0.8
+    names = [layer.name for layer in namespace["model"][-1].model_.layers]
+    assert {"note_word_features", "note_mean_of_words"} <= set(names)
 
 
 class Pairs(TransformerMixin, BaseEstimator):
@@ -266,3 +286,50 @@ def test_the_fusion_registry_refuses_what_it_cannot_use(registered):
     register_fusion(Fusion("flat", lambda blocks, *, reg: blocks[0][1][:, None]))
     with pytest.raises(ValueError, match=r"fusion 'flat' must return a \(batch, features\)"):
         MultimodalClassifier(fusion="flat", epochs=1).fit(blocks, y)
+
+
+def _first_token_embedding(inputs, spec, *, reg, embedding_dim, text_units):
+    from keras import layers
+
+    x = layers.Embedding(spec.vocabulary_size, text_units, name=f"{spec.name}_first_embedding")
+    return layers.Flatten(name=f"{spec.name}_first_token")(x(inputs[:, :1]))
+
+
+def test_a_registered_text_encoder_is_selected_tuned_and_refused_when_unknown(registered):
+    from sklearn.model_selection import GridSearchCV
+
+    from skmm import MultimodalClassifier, TextTokenizer
+
+    assert text_encoder_names()[:5] == ("bag", "lstm", "gru", "cnn", "transformer")
+    assert get_text_encoder("bag").description
+    with pytest.raises(ValueError, match="already registered"):
+        register_text_encoder(TextEncoder("bag", _first_token_embedding))
+    with pytest.raises(TypeError, match="expects a TextEncoder"):
+        register_text_encoder(_first_token_embedding)
+    with pytest.raises(ValueError, match="function must be callable"):
+        TextEncoder("first", "embedding")
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 80)
+    X = pd.DataFrame({"note": [f"{'good' if v else 'bad'} item {i}" for i, v in enumerate(y)]})
+    model = make_pipeline(
+        MultimodalInput([("note", TextTokenizer(char_ngrams=None), "note")]),
+        MultimodalClassifier(epochs=30, random_state=0),
+    )
+    with pytest.raises(
+        InvalidParameterError, match=r"'text_encoder' parameter .* must be a str among 'bag'"
+    ):
+        model.set_params(multimodalclassifier__text_encoder="first").fit(X, y)
+
+    register_text_encoder(TextEncoder("first", _first_token_embedding))
+    search = GridSearchCV(
+        model, {"multimodalclassifier__text_encoder": ["first", "bag"]}, cv=2
+    ).fit(X, y)
+    assert list(search.cv_results_["param_multimodalclassifier__text_encoder"]) == ["first", "bag"]
+    names = [layer.name for layer in search.best_estimator_[-1].model_.layers]
+    best = search.best_params_["multimodalclassifier__text_encoder"]
+    assert ("note_first_token" in names) == (best == "first")
+    # the first word is the label: the registered encoder learns it
+    assert search.cv_results_["mean_test_score"][0] >= 0.9
+    unregister_text_encoder("first")
+    with pytest.raises(ValueError, match="Unknown text_encoder 'first'"):
+        get_text_encoder("first")

@@ -46,8 +46,10 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
         Width blocks are projected to for ``"gated"`` and ``"attention"``.
     fusion_heads : int, default=2
         Attention heads for ``"attention"``.
-    text_encoder : {"bag", "lstm", "gru", "cnn", "transformer"}, default="bag"
-        Encoder of text blocks (padding is masked): ``"bag"`` is fastText's
+    text_encoder : {"bag", "lstm", "gru", "cnn", "transformer"} or str, default="bag"
+        Encoder of text blocks (padding is masked), or the name of one
+        registered with :func:`skmm.network.register_text_encoder`
+        (``docs/extending.md``): ``"bag"`` is fastText's
         bag of n-grams (the mean of the embeddings of the tokens and of their
         hashed bigrams; fast, and strong on short texts and small data); the
         others are an LSTM or GRU of ``text_units``, two Conv1D stages, or a

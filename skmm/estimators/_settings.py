@@ -16,18 +16,23 @@ from numbers import Integral, Real
 
 from .._compat import Constraint, HasMethods, Interval, StrOptions
 from .._constraints import PositiveInts, Predicate
-from ..network import BALANCES, IMAGE_AUGMENTATIONS, TEXT_ENCODERS, fusion_names
+from ..network import BALANCES, IMAGE_AUGMENTATIONS, fusion_names, text_encoder_names
 from ._distribution import ACCEPTED, is_strategy
 
 
-class RegisteredFusion(Constraint):
-    """The name of a fusion registered in :mod:`skmm.network` (looked up at fit time)."""
+class Registered(Constraint):
+    """The name of something registered in :mod:`skmm.network` (looked up when a fit
+    validates its parameters): ``names`` lists the registered names."""
+
+    def __init__(self, names):
+        super().__init__()
+        self.names = names
 
     def is_satisfied_by(self, val):
-        return isinstance(val, str) and val in fusion_names()
+        return isinstance(val, str) and val in self.names()
 
     def __str__(self):
-        return "a str among " + ", ".join(map(repr, fusion_names()))
+        return "a str among " + ", ".join(map(repr, self.names()))
 
 
 def _is_distribution(val):
@@ -50,10 +55,10 @@ NETWORK_SETTINGS = {
     "hidden_units": ((64,), [PositiveInts()]),
     "dropout": (0.2, [Interval(Real, 0, 1, closed="left")]),
     "modality_dropout": ("auto", [StrOptions({"auto"}), Interval(Real, 0, 1, closed="left")]),
-    "fusion": ("concat", [RegisteredFusion()]),
+    "fusion": ("concat", [Registered(fusion_names)]),
     "fusion_units": (64, _positive_int()),
     "fusion_heads": (2, _positive_int()),
-    "text_encoder": ("bag", [StrOptions(set(TEXT_ENCODERS))]),
+    "text_encoder": ("bag", [Registered(text_encoder_names)]),
     # "cnn" or a keras.applications name: the builder checks the name against Keras.
     "image_encoder": ("cnn", [str]),
     "image_weights": (None, [None, str, os.PathLike]),

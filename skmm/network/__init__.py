@@ -18,11 +18,16 @@ from ._balancing import (
 )
 from ._encoders import (
     TEXT_ENCODERS,
+    TextEncoder,
     application_names,
     audio_block_encoder,
+    get_text_encoder,
     image_block_encoder,
+    register_text_encoder,
     tabular_block_encoder,
     text_block_encoder,
+    text_encoder_names,
+    unregister_text_encoder,
 )
 from ._fusions import (
     FUSION_SETTINGS,
@@ -51,6 +56,7 @@ __all__ = [
     "ModulatedGradient",
     "MultiTaskCrossEntropy",
     "TEXT_ENCODERS",
+    "TextEncoder",
     "PredictFunction",
     "application_names",
     "audio_block_encoder",
@@ -60,13 +66,17 @@ __all__ = [
     "fit_blend_weights",
     "fusion_names",
     "get_fusion",
+    "get_text_encoder",
     "image_block_encoder",
     "head_loss_weights",
     "modulated_blocks",
     "per_output",
     "register_fusion",
+    "register_text_encoder",
     "serving_network",
     "tabular_block_encoder",
     "text_block_encoder",
+    "text_encoder_names",
     "unregister_fusion",
+    "unregister_text_encoder",
 ]

@@ -9,7 +9,7 @@ from keras import layers
 
 from ..modalities import PRESENCE_SUFFIX, get_modality
 from ._balancing import BALANCES
-from ._encoders import TEXT_ENCODERS, application_names, l2_regularizer
+from ._encoders import application_names, get_text_encoder, l2_regularizer
 from ._fusions import concatenate, get_fusion, masked
 from ._layers import (
     DetachedFeatures,
@@ -121,8 +121,9 @@ def build_fused_network(
     fusion_heads : int, default=2
         Attention heads of ``fusion="attention"`` (key width
         ``fusion_units // fusion_heads``).
-    text_encoder : {"bag", "lstm", "gru", "cnn", "transformer"}, default="bag"
-        Encoder of text blocks (token ids, 0 is padding): fastText's bag of
+    text_encoder : {"bag", "lstm", "gru", "cnn", "transformer"} or str, default="bag"
+        Encoder of text blocks (token ids, 0 is padding), or the name of one
+        registered with :func:`register_text_encoder`: fastText's bag of
         n-grams (the mean of the embeddings of the tokens and of their hashed
         bigrams, see ``BigramIds``); Embedding + LSTM
         or GRU (padding masked); Embedding + two Conv1D stages (kernel 3,
@@ -210,10 +211,7 @@ def build_fused_network(
         A functional model whose inputs are named after the blocks.
     """
     fusion_declaration = get_fusion(fusion)
-    if text_encoder not in TEXT_ENCODERS:
-        raise ValueError(
-            f"Unknown text_encoder {text_encoder!r}; choose one of {', '.join(TEXT_ENCODERS)}."
-        )
+    get_text_encoder(text_encoder)  # an unknown name is refused before anything is built
     if image_encoder != "cnn" and image_encoder not in application_names():
         raise ValueError(
             f"Unknown image_encoder {image_encoder!r}; choose 'cnn' or one of the "

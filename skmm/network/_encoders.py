@@ -6,6 +6,9 @@ Each encoder maps a Keras input tensor to a flat feature tensor. Every kernel
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import keras
 from keras import layers
 
@@ -26,8 +29,6 @@ def l2_regularizer(l2):
     return keras.regularizers.L2(float(l2)) if l2 else None
 
 
-TEXT_ENCODERS = ("bag", "lstm", "gru", "cnn", "transformer")
-
 #: Rows of the hashed bigram embedding table of the ``"bag"`` text encoder.
 BIGRAM_BUCKETS = 2**14
 
@@ -38,14 +39,97 @@ TEXT_ATTENTION_HEADS = 2
 TEXT_CONV_STAGES = 2
 
 
-def text_encoder(inputs, spec, *, embedding_dim, text_units, l2, encoder="bag"):
-    """Encode token ids (0 is padding) into a flat feature vector.
+@dataclass(frozen=True)
+class TextEncoder:
+    """A named encoder of text blocks, the value of ``text_encoder`` that selects it.
 
-    ``"bag"`` (fastText's bag of n-grams, Joulin et al. 2016): the mean of
-    the embeddings of the real tokens and of their hashed bigrams
-    (``BIGRAM_BUCKETS`` rows, see :class:`BigramIds`); its features have
-    ``embedding_dim`` values and no recurrence, so it is fast and strong on
-    short texts and small data.
+    Parameters
+    ----------
+    name : str
+        The value of the estimators' ``text_encoder`` parameter.
+    function : callable
+        ``function(inputs, spec, *, reg, embedding_dim, text_units)``: encodes
+        the ``(batch, sequence_length)`` int32 token ids ``inputs`` (0 is
+        padding) of the block described by ``spec`` (its ``vocabulary_size``,
+        its ``name`` to prefix layer names with) into a ``(batch, features)``
+        tensor. ``reg`` is the L2 regularizer for every kernel and embedding
+        table (None when λ is 0).
+    description : str, default=""
+        One line on what it does.
+    """
+
+    name: str
+    function: Callable
+    description: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(
+                f"A text encoder's name must be a non-empty string; got {self.name!r}."
+            )
+        if not callable(self.function):
+            raise ValueError(f"Text encoder {self.name!r}: function must be callable.")
+
+
+_TEXT_ENCODERS: dict[str, TextEncoder] = {}
+
+
+def register_text_encoder(encoder, *, replace=False):
+    """Make ``encoder`` selectable as ``text_encoder=<its name>``; return it.
+
+    Examples
+    --------
+    >>> from keras import layers
+    >>> from skmm.network import TextEncoder, register_text_encoder, unregister_text_encoder
+    >>> def max_of_embeddings(inputs, spec, *, reg, embedding_dim, text_units):
+    ...     x = layers.Embedding(spec.vocabulary_size, embedding_dim, name=f"{spec.name}_emb")
+    ...     return layers.GlobalMaxPooling1D()(x(inputs))
+    >>> _ = register_text_encoder(TextEncoder("max", max_of_embeddings))
+    >>> "max" in text_encoder_names()
+    True
+    >>> _ = unregister_text_encoder("max")
+    """
+    if not isinstance(encoder, TextEncoder):
+        raise TypeError(f"register_text_encoder expects a TextEncoder; got {encoder!r}.")
+    if encoder.name in _TEXT_ENCODERS and not replace:
+        raise ValueError(
+            f"A text encoder named {encoder.name!r} is already registered; pass replace=True "
+            "to replace it."
+        )
+    _TEXT_ENCODERS[encoder.name] = encoder
+    return encoder
+
+
+def unregister_text_encoder(name):
+    """Remove the text encoder ``name`` and return it."""
+    get_text_encoder(name)
+    return _TEXT_ENCODERS.pop(name)
+
+
+def get_text_encoder(name):
+    """The text encoder registered as ``name``; a ``ValueError`` naming the others otherwise."""
+    try:
+        return _TEXT_ENCODERS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown text_encoder {name!r}; choose one of {', '.join(text_encoder_names())}."
+        ) from None
+
+
+def text_encoder_names():
+    """The registered text encoders' names, in registration order."""
+    return tuple(_TEXT_ENCODERS)
+
+
+def text_encoder(inputs, spec, *, embedding_dim, text_units, l2, encoder="bag"):
+    """Encode token ids (0 is padding) into a flat feature vector with the text
+    encoder registered as ``encoder``.
+
+    The built-in ones (:data:`TEXT_ENCODERS`): ``"bag"`` (fastText's bag of
+    n-grams, Joulin et al. 2016): the mean of the embeddings of the real
+    tokens and of their hashed bigrams (``BIGRAM_BUCKETS`` rows, see
+    :class:`BigramIds`); its features have ``embedding_dim`` values and no
+    recurrence, so it is fast and strong on short texts and small data.
     ``"lstm"`` / ``"gru"``: Embedding (padding masked) + one recurrent layer
     of ``text_units``. ``"cnn"``: Embedding, then ``TEXT_CONV_STAGES`` Conv1D
     stages (``text_units`` filters, kernel 3, ReLU), with padded positions
@@ -58,52 +142,68 @@ def text_encoder(inputs, spec, *, embedding_dim, text_units, l2, encoder="bag"):
     LayerNormalization), then the mean over the real tokens; its features
     have ``embedding_dim`` values.
     """
-    reg = l2_regularizer(l2)
-    name = spec.name
-    if encoder == "bag":
-        return _bag_of_ngrams(inputs, spec, embedding_dim=embedding_dim, reg=reg)
-    if encoder in ("lstm", "gru"):
+    declaration = get_text_encoder(encoder)
+    return declaration.function(
+        inputs,
+        spec,
+        reg=l2_regularizer(l2),
+        embedding_dim=embedding_dim,
+        text_units=text_units,
+    )
+
+
+def _recurrent_text(recurrent, suffix):
+    def encode(inputs, spec, *, reg, embedding_dim, text_units):
         x = layers.Embedding(
             input_dim=spec.vocabulary_size,
             output_dim=embedding_dim,
             mask_zero=True,
             embeddings_regularizer=reg,
-            name=f"{name}_embedding",
+            name=f"{spec.name}_embedding",
         )(inputs)
-        recurrent = layers.LSTM if encoder == "lstm" else layers.GRU
         return recurrent(
             text_units,
             kernel_regularizer=reg,
             recurrent_regularizer=reg,
-            name=f"{name}_{encoder}",
+            name=f"{spec.name}_{suffix}",
         )(x)
-    if encoder not in TEXT_ENCODERS:
-        raise ValueError(
-            f"Unknown text_encoder {encoder!r}; choose one of {', '.join(TEXT_ENCODERS)}."
-        )
-    length = spec.shape[0]
-    mask = PaddingMask(name=f"{name}_padding_mask")(inputs)
+
+    return encode
+
+
+def _masked_embedding(inputs, spec, *, reg, embedding_dim):
+    """The padding mask (1 for real tokens) and the token embeddings, unmasked."""
+    mask = PaddingMask(name=f"{spec.name}_padding_mask")(inputs)
     x = layers.Embedding(
         input_dim=spec.vocabulary_size,
         output_dim=embedding_dim,
         embeddings_regularizer=reg,
-        name=f"{name}_embedding",
+        name=f"{spec.name}_embedding",
     )(inputs)
-    if encoder == "cnn":
-        step_mask = layers.Reshape((length, 1), name=f"{name}_step_mask")(mask)
-        x = layers.Multiply(name=f"{name}_embedding_masked")([x, step_mask])
-        for stage in range(TEXT_CONV_STAGES):
-            x = layers.Conv1D(
-                text_units,
-                kernel_size=3,
-                padding="same",
-                activation="relu",
-                kernel_regularizer=reg,
-                name=f"{name}_conv{stage}",
-            )(x)
-            x = layers.Multiply(name=f"{name}_conv{stage}_masked")([x, step_mask])
-        return layers.GlobalMaxPooling1D(name=f"{name}_global_pool")(x)
-    # transformer
+    return mask, x
+
+
+def _text_cnn(inputs, spec, *, reg, embedding_dim, text_units):
+    name, length = spec.name, spec.shape[0]
+    mask, x = _masked_embedding(inputs, spec, reg=reg, embedding_dim=embedding_dim)
+    step_mask = layers.Reshape((length, 1), name=f"{name}_step_mask")(mask)
+    x = layers.Multiply(name=f"{name}_embedding_masked")([x, step_mask])
+    for stage in range(TEXT_CONV_STAGES):
+        x = layers.Conv1D(
+            text_units,
+            kernel_size=3,
+            padding="same",
+            activation="relu",
+            kernel_regularizer=reg,
+            name=f"{name}_conv{stage}",
+        )(x)
+        x = layers.Multiply(name=f"{name}_conv{stage}_masked")([x, step_mask])
+    return layers.GlobalMaxPooling1D(name=f"{name}_global_pool")(x)
+
+
+def _text_transformer(inputs, spec, *, reg, embedding_dim, text_units):
+    name, length = spec.name, spec.shape[0]
+    mask, x = _masked_embedding(inputs, spec, reg=reg, embedding_dim=embedding_dim)
     x = PositionEmbedding(length, embeddings_regularizer=reg, name=f"{name}_position_embedding")(x)
     attention = layers.MultiHeadAttention(
         num_heads=TEXT_ATTENTION_HEADS,
@@ -122,7 +222,7 @@ def text_encoder(inputs, spec, *, embedding_dim, text_units, l2, encoder="bag"):
     return MaskedAveragePooling1D(name=f"{name}_pool")([x, mask])
 
 
-def _bag_of_ngrams(inputs, spec, *, embedding_dim, reg):
+def _bag_of_ngrams(inputs, spec, *, reg, embedding_dim, text_units):
     name = spec.name
     words = layers.Embedding(
         input_dim=spec.vocabulary_size,
@@ -145,6 +245,19 @@ def _bag_of_ngrams(inputs, spec, *, embedding_dim, reg):
     )
     ngrams = layers.Concatenate(axis=1, name=f"{name}_ngrams")([words, bigrams])
     return MaskedAveragePooling1D(name=f"{name}_pool")([ngrams, mask])
+
+
+for _encoder in (
+    TextEncoder("bag", _bag_of_ngrams, "mean of the token and hashed-bigram embeddings"),
+    TextEncoder("lstm", _recurrent_text(layers.LSTM, "lstm"), "embedding + one LSTM layer"),
+    TextEncoder("gru", _recurrent_text(layers.GRU, "gru"), "embedding + one GRU layer"),
+    TextEncoder("cnn", _text_cnn, "embedding + two Conv1D stages + max pooling"),
+    TextEncoder("transformer", _text_transformer, "embedding + one self-attention block"),
+):
+    register_text_encoder(_encoder)
+
+#: The built-in text encoders (:func:`text_encoder_names` lists the registered ones).
+TEXT_ENCODERS = text_encoder_names()
 
 
 def image_encoder(inputs, spec, *, image_filters, image_width_multiplier, l2):
