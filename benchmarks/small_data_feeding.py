@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-import skmm.estimators._base as base  # noqa: E402
+import skmm.estimators._training as training  # noqa: E402
 from skmm import ImageNormalizer, MultimodalClassifier, MultimodalInput, TextTokenizer  # noqa: E402
 from skmm.datasets import make_multimodal_classification  # noqa: E402
 
@@ -45,14 +45,14 @@ def blocks(n_samples):
 
 
 def fit_seconds(data, epochs, lean):
-    saved = base.SMALL_DATA_BYTES
-    base.SMALL_DATA_BYTES = saved if lean else 0
+    saved = training.SMALL_DATA_BYTES
+    training.SMALL_DATA_BYTES = saved if lean else 0
     try:
         start = time.perf_counter()
         MultimodalClassifier(epochs=epochs, early_stopping=False, random_state=0).fit(*data)
         return time.perf_counter() - start
     finally:
-        base.SMALL_DATA_BYTES = saved
+        training.SMALL_DATA_BYTES = saved
 
 
 def main(smoke=False, repeats=3):

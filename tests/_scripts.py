@@ -22,12 +22,30 @@ class RetraceWarnings(logging.Handler):
             self.count += 1
 
 
+def fresh_tracing_detector(monkeypatch):
+    """Give TensorFlow's frequent-retracing detector a clean history for one script.
+
+    TensorFlow keys that detector by the traced function's code object, which all
+    Keras step functions share, and warns at most twice per process: without a
+    fresh one, whether a script's retracing is reported would depend on which
+    tests ran before it in the same worker.
+    """
+    from tensorflow.python.eager.polymorphic_function import polymorphic_function
+
+    monkeypatch.setattr(
+        polymorphic_function,
+        "_frequent_tracing_detector_manager",
+        polymorphic_function._FrequentTracingDetectorManager(),
+    )
+
+
 def run_in_process(path, args, monkeypatch, capsys):
     """Run ``path`` as ``__main__`` with ``args``; returns (stdout, retrace warnings).
 
     A script that exits with a non-zero code fails the test with what it printed.
     """
     monkeypatch.setattr(sys, "argv", [str(path), *args])
+    fresh_tracing_detector(monkeypatch)
     handler = RetraceWarnings()
     logger = logging.getLogger("tensorflow")
     logger.addHandler(handler)

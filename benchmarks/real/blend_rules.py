@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import audio_visual_digits as digits  # noqa: E402
 import icons_and_names as icons  # noqa: E402
 
-import skmm.estimators._base as estimator_base  # noqa: E402
+import skmm.estimators._training as estimator_training  # noqa: E402
 from skmm import MultimodalClassifier, MultimodalInput  # noqa: E402
 from skmm.network import blend_layer  # noqa: E402
 from skmm.network._balancing import BLEND_PENALTY, blend  # noqa: E402
@@ -61,7 +61,7 @@ class HeldOutHeads:
     """Records the held-out heads' predictions that a fit hands to ``fit_blend_weights``."""
 
     def __init__(self):
-        self.original = estimator_base.fit_blend_weights
+        self.original = estimator_training.fit_blend_weights
         self.last = None
 
     def __enter__(self):
@@ -69,11 +69,11 @@ class HeldOutHeads:
             self.last = ([np.asarray(h, dtype=np.float64) for h in heads], np.asarray(y))
             return self.original(model, heads, masks, y, sample_weight, loss)
 
-        estimator_base.fit_blend_weights = record
+        estimator_training.fit_blend_weights = record
         return self
 
     def __exit__(self, *exc):
-        estimator_base.fit_blend_weights = self.original
+        estimator_training.fit_blend_weights = self.original
 
 
 def head_predictions(pipeline, frame):

@@ -338,6 +338,7 @@ class BranchEarlyStopping(keras.callbacks.Callback):
             for label, _, _ in self.groups
         }
         self._watching = {label for label, _, _ in self.groups if label != "fused"}
+        self._froze_any = False
 
     def _layers(self, label):
         return next(layers for name, _, layers in self.groups if name == label)
@@ -365,6 +366,7 @@ class BranchEarlyStopping(keras.callbacks.Callback):
                 self._watching = {"fused"}
             if self._watching:
                 self.model.make_train_function(force=True)
+                self._froze_any = True
             else:
                 self.model.stop_training = True
 
@@ -385,5 +387,8 @@ class BranchEarlyStopping(keras.callbacks.Callback):
                 self._finish(label)
             for layer in layers:
                 layer.trainable = True
-        # The traced training step leaves the frozen layers out: trace it again next fit.
-        self.model.train_function = None
+        # A training step traced after a branch froze leaves its layers out: trace it
+        # again next fit. One traced before any froze (every layer trainable, as now)
+        # still holds, so a warm-started fit (the next λ of a path) reuses it.
+        if self._froze_any:
+            self.model.train_function = None

@@ -245,3 +245,18 @@ def test_the_fused_head_sends_no_gradient_into_an_ensemble_branch():
     to_encoder, to_head = tape.gradient(loss, [encoder[0], head[0]])
     assert to_encoder is None or not np.any(to_encoder.numpy())
     assert np.any(to_head.numpy())
+
+
+def test_a_warm_fit_reuses_the_traced_step_unless_a_branch_froze():
+    X, y = keyword_and_weak_number(n=120)
+    blocks = fused_input().fit(X).transform(X)
+    clf = MultimodalClassifier(epochs=2, random_state=0, warm_start=True).fit(blocks, y)
+    assert "head_iterations_" in vars(clf)  # the branches were watched; none froze in 2 epochs
+    traced = clf.model_.train_function
+    assert traced is not None
+    clf.fit(blocks, y)
+    assert clf.model_.train_function is traced  # no new trace: the next λ of a path is cheap
+    # a branch that froze was left out of the traced step: the next fit traces a new one
+    clf.set_params(epochs=40, n_iter_no_change=1).fit(blocks, y)
+    assert clf.model_.train_function is None
+    assert all(layer.trainable for layer in clf.model_.layers)
