@@ -31,6 +31,7 @@ from sklearn.utils._param_validation import (
     InvalidParameterError,
     Options,
     StrOptions,
+    validate_parameter_constraints,
 )
 
 
@@ -61,6 +62,7 @@ __all__ = [
     "keras_default_seed_stream",
     "load_keras_model_bytes",
     "save_keras_model_bytes",
+    "validate_parameter_constraints",
 ]
 
 

@@ -188,7 +188,8 @@ def _add_model_options(parser):
         action="append",
         metavar="NAME=VALUE",
         help="any other estimator parameter, VALUE a Python literal or a string "
-        "(e.g. hidden_units=(128,64), fusion=gated, l2__image=1e-3)",
+        "(e.g. hidden_units=(128,64), fusion=gated, l2__image=1e-3, "
+        "encoders__review__encoder=gru)",
     )
     prep = parser.add_argument_group("preprocessing")
     prep.add_argument(

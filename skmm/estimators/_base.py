@@ -50,6 +50,7 @@ from ._feeding import (
 )
 from ._inputs import TABULAR_BLOCK, KerasInputs, blocks_from_mapping, check_blocks, is_mapping
 from ._layer_seeds import private_layer_seeds
+from ._routed_encoders import routed_encoders
 from ._seeding import seed_from_random_state, seeded
 from ._training import NetworkTraining
 
@@ -77,8 +78,9 @@ def store_init_params(estimator, init_locals, kwargs):
 class MultimodalEstimatorMixin(NetworkTraining):
     """Behaviour shared by skmm's scikeras-based estimators (placed left of them)."""
 
-    #: Routed prefixes beyond scikeras' own: ``l2`` for per-block overrides (``l2__image``).
-    _extra_routing_prefixes = frozenset({"l2"})
+    #: Routed prefixes beyond scikeras' own: ``l2`` for per-block overrides (``l2__image``)
+    #: and ``encoders`` for a block's encoder (``encoders__image__filters``).
+    _extra_routing_prefixes = frozenset({"l2", "encoders"})
 
     # -- parameters ---------------------------------------------------------------------
 
@@ -199,6 +201,7 @@ class MultimodalEstimatorMixin(NetworkTraining):
 
     def _build_and_compile(self, *, n_outputs, output_activation, default_loss, task_units):
         collect_dropped_networks()
+        block_encoders, block_settings = routed_encoders(self)
         model = build_fused_network(
             list(self.block_specs_.values()),
             n_outputs=n_outputs,
@@ -219,8 +222,9 @@ class MultimodalEstimatorMixin(NetworkTraining):
             text_encoder=self.text_encoder,
             image_encoder=self.image_encoder,
             image_weights=self.image_weights,
-            block_encoders=self.block_encoders,
+            block_encoders=block_encoders,
             block_l2=self._block_l2(),
+            block_settings=block_settings,
             task_units=task_units,
             balance=self.balance,
             image_augmentation=self.image_augmentation,

@@ -62,9 +62,13 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
     image_weights : None or str, default=None
         Weights of an applications backbone: None (random), a local weights
         file, or ``"imagenet"`` (downloaded by Keras; needs network access).
-    block_encoders : dict of str to keras layer, default=None
-        A Keras layer (registered, so that fitted models pickle) to use
-        instead of the built-in encoder of the named block.
+    block_encoders : dict of str to keras layer or callable, default=None
+        A Keras layer (registered, so that fitted models pickle), or a
+        callable taking the block's Keras input and returning a
+        ``(batch, features)`` tensor, to use instead of the built-in encoder
+        of the named block. A callable with scikit-learn's ``get_params`` and
+        ``set_params`` (a ``BaseEstimator`` subclass with ``__call__``) is an
+        encoder object whose parameters ``encoders__<block>__<name>`` tunes.
     balance : {"ensemble", "blend", "auxiliary", "modulate", None}, default="ensemble"
         Balanced multimodal learning, against the greedy learning of a
         jointly trained network (it fits the easiest modality and stops
@@ -99,11 +103,20 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
         of image blocks during training only; prediction sees the images as
         they are. Off by default: with early stopping it lowered the accuracy
         on the real and synthetic images measured (``docs/balanced_fusion.md``).
-    **kwargs : float
-        Per-block λ: keyword arguments ``l2__<block>``, such as
-        ``l2__image=1e-3``, override ``l2`` for that
-        block's encoder (the fusion and head keep ``l2``); tunable in a grid
-        search as ``multimodalclassifier__l2__image``.
+    **kwargs
+        Routed parameters of one block, tunable in a search like any other
+        (``multimodalclassifier__l2__image``):
+
+        - ``l2__<block>`` (float): λ of that block's encoder instead of
+          ``l2`` (the fusion and head keep ``l2``), such as
+          ``l2__image=1e-3``;
+        - ``encoders__<block>__<name>``: a setting of that block's built-in
+          encoder instead of the network-wide one, by its name without the
+          kind's prefix (:func:`skmm.network.encoder_setting_names`), such as
+          ``encoders__review__encoder="lstm"``,
+          ``encoders__review__units=64`` or ``encoders__image__filters=(32,
+          64)``, checked like the network-wide setting; or a parameter of the
+          encoder object in ``block_encoders[<block>]``, set on a clone.
     optimizer : str or keras optimizer class or instance, default="adam"
     learning_rate : float, default=1e-3
         Learning rate of the optimizer when ``optimizer`` is a name or a

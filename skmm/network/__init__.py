@@ -3,7 +3,7 @@
 This subpackage knows nothing of scikit-learn or pandas.
 """
 
-from ._assembly import IMAGE_AUGMENTATIONS, build_fused_network
+from ._assembly import IMAGE_AUGMENTATIONS, build_fused_network, encoder_setting_names
 from ._balancing import (
     BALANCES,
     BranchEarlyStopping,
@@ -63,6 +63,7 @@ __all__ = [
     "blend_layer",
     "build_fused_network",
     "ensemble_groups",
+    "encoder_setting_names",
     "fit_blend_weights",
     "fusion_names",
     "get_fusion",

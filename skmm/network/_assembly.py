@@ -43,6 +43,7 @@ def build_fused_network(
     image_weights=None,
     block_encoders=None,
     block_l2=None,
+    block_settings=None,
     task_units=None,
     balance=None,
     image_augmentation=None,
@@ -162,6 +163,11 @@ def build_fused_network(
     block_l2 : dict, optional
         Block name -> L2 strength of that block's built-in encoder, instead
         of ``l2`` (the fusion layers and head keep ``l2``).
+    block_settings : dict of str to dict, optional
+        Block name -> encoder settings of that block's built-in encoder, by
+        the names :func:`encoder_setting_names` gives for its kind
+        (``{"review": {"encoder": "lstm", "units": 64}}``), instead of the
+        network-wide ones (``text_encoder``, ``text_units``, ...).
     task_units : sequence of int, optional
         Several targets (multi-task): the trunk (encoders, fusion and the
         ``hidden_units`` layers) is shared and each task ``t`` gets its own
@@ -229,6 +235,13 @@ def build_fused_network(
     image_augmentation = _check_augmentation(image_augmentation)
     block_encoders = _check_block_dict(block_encoders, "block_encoders", specs)
     block_l2 = _check_block_dict(block_l2, "block_l2", specs)
+    block_settings = _check_block_dict(block_settings, "block_settings", specs)
+    both = sorted(block_settings.keys() & block_encoders.keys())
+    if both:
+        raise ValueError(
+            f"Block {both[0]!r} is in both block_settings and block_encoders: block_settings "
+            "sets the sizes of a built-in encoder; a block_encoders entry replaces it."
+        )
     both = sorted(block_l2.keys() & block_encoders.keys())
     if both:
         raise ValueError(
@@ -269,7 +282,9 @@ def build_fused_network(
                 spec,
                 modality,
                 l2=block_l2.get(spec.name, l2),
-                settings=encoder_settings,
+                settings=_block_encoder_settings(
+                    spec, modality, encoder_settings, block_settings.get(spec.name, {})
+                ),
             )
         inputs.append(x_in)
         present = None
@@ -430,6 +445,49 @@ def _modality(spec):
         return get_modality(spec.kind)
     except ValueError as error:
         raise ValueError(f"Block {spec.name!r}: {error}") from None
+
+
+def encoder_setting_names(kind):
+    """The encoder settings of a block kind, by the names a single block's settings use.
+
+    A block's own settings (``block_settings`` of :func:`build_fused_network`,
+    the estimators' routed ``encoders__<block>__<name>`` parameters) name the
+    network-wide settings of its kind without the kind's prefix.
+
+    Parameters
+    ----------
+    kind : str
+        A registered block kind.
+
+    Returns
+    -------
+    names : dict of str to str
+        Short name -> network-wide setting, in the declaration's order.
+
+    Examples
+    --------
+    >>> from skmm.network import encoder_setting_names
+    >>> encoder_setting_names("image")["filters"]
+    'image_filters'
+    """
+    modality = get_modality(kind)
+    return {name.removeprefix(f"{kind}_"): name for name in modality.encoder_settings}
+
+
+def _block_encoder_settings(spec, modality, settings, own):
+    """The network-wide encoder settings with the block's own ones in their place."""
+    if not isinstance(own, dict):
+        raise ValueError(
+            f"block_settings[{spec.name!r}] must be a dict of encoder settings; got {own!r}."
+        )
+    names = encoder_setting_names(modality.kind)
+    unknown = sorted(set(own) - set(names))
+    if unknown:
+        raise ValueError(
+            f"Block {spec.name!r} (kind {modality.kind!r}) has no encoder setting "
+            f"{unknown[0]!r}; its settings are {', '.join(names) or 'none'}."
+        )
+    return {**settings, **{names[short]: value for short, value in own.items()}}
 
 
 def _builtin_encoder(x_in, spec, modality, *, l2, settings):

@@ -128,6 +128,13 @@ def test_invalid_estimator_parameter_is_a_usage_error(capsys, table, tmp_path):
     assert code == 2
     assert_one_error_line(err, "--param", "NoSuchNet")
     assert not (tmp_path / "m.skmm").exists()
+    # a routed encoder setting of a block the data do not have, or that its kind lacks
+    code, _, err = run(capsys, *base, "--param", "encoders__photo__units=4", "--quiet")
+    assert code == 2
+    assert_one_error_line(err, "--param", "encoders__photo__units", "'text'")
+    code, _, err = run(capsys, *base, "--param", "encoders__text__filters=4", "--quiet")
+    assert code == 2
+    assert_one_error_line(err, "--param", "encoders__text__filters", "embedding_dim")
 
 
 def test_invalid_block_parameter_is_a_usage_error(capsys, table, tmp_path):
