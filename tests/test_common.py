@@ -112,3 +112,28 @@ def test_parameters_are_validated_by_scikit_learn(estimator):
     has a constraint, and a value of the wrong type or range raises
     InvalidParameterError from fit, naming the parameter."""
     check_param_validation(type(estimator).__name__, estimator)
+
+
+@pytest.mark.parametrize("cls", list(public_estimators()), ids=lambda c: c.__name__)
+def test_every_public_estimator_declares_its_parameter_constraints(cls):
+    named = {
+        name
+        for name, param in inspect.signature(cls.__init__).parameters.items()
+        if name != "self" and param.kind is not param.VAR_KEYWORD
+    }
+    assert set(cls._parameter_constraints) == named
+
+
+def test_the_composition_checks_its_parameter_like_scikit_learn():
+    """MultimodalInput is not in REGISTRY (see NOT_CHECKABLE); its one parameter is
+    validated by scikit-learn's ``_validate_params`` all the same."""
+    import pandas as pd
+
+    from skmm._compat import InvalidParameterError
+
+    X = pd.DataFrame({"a": [1.0, 2.0]})
+    for bad in ("a", {"block": "passthrough"}, None):
+        with pytest.raises(
+            InvalidParameterError, match="'transformers' parameter of MultimodalInput"
+        ):
+            MultimodalInput(bad).fit(X)

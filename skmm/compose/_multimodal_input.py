@@ -105,6 +105,8 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
     array([3, 5, 0, 0], dtype=int32)
     """
 
+    _parameter_constraints: dict = {"transformers": [list, tuple]}
+
     def __init__(self, transformers):
         self.transformers = transformers
 
@@ -218,6 +220,7 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
         blocks : MultimodalBlocks
             One array per block, with its spec.
         """
+        self._validate_params()  # the type of transformers; its entries are checked below
         self._check_transformers()
         X = self._check_X(X, reset=True)
         fitted, arrays, specs, masks = [], {}, {}, {}
