@@ -21,14 +21,19 @@ from skmm.modalities import (
 )
 from skmm.network import (
     Fusion,
+    ImageEncoder,
     TextEncoder,
     fusion_names,
     get_fusion,
+    get_image_encoder,
     get_text_encoder,
+    image_encoder_names,
     register_fusion,
+    register_image_encoder,
     register_text_encoder,
     text_encoder_names,
     unregister_fusion,
+    unregister_image_encoder,
     unregister_text_encoder,
 )
 
@@ -37,9 +42,12 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
 
 @pytest.fixture
 def registered():
-    """Kinds, fusions and text encoders registered by a test, removed after it."""
+    """Kinds, fusions and encoders registered by a test, removed after it."""
     kinds, fusions, encoders = set(modality_kinds()), set(fusion_names()), text_encoder_names()
+    images = image_encoder_names()
     yield
+    for name in set(image_encoder_names()) - set(images):
+        unregister_image_encoder(name)
     for kind in set(modality_kinds()) - kinds:
         unregister_modality(kind)
     for name in set(fusion_names()) - fusions:
@@ -333,3 +341,38 @@ def test_a_registered_text_encoder_is_selected_tuned_and_refused_when_unknown(re
     unregister_text_encoder("first")
     with pytest.raises(ValueError, match="Unknown text_encoder 'first'"):
         get_text_encoder("first")
+
+
+def _mean_colour(inputs, spec, *, reg, image_filters, image_width_multiplier, image_weights):
+    import keras
+
+    return keras.layers.GlobalAveragePooling2D(name=f"{spec.name}_mean_colour")(inputs)
+
+
+def test_a_registered_image_encoder_is_chosen_for_every_image_block_or_for_one(registered):
+    from skmm import MultimodalClassifier
+
+    assert image_encoder_names()[0] == "cnn"
+    assert "MobileNetV2" in image_encoder_names()  # keras.applications, registered by name
+    with pytest.raises(ValueError, match="already registered"):
+        register_image_encoder(ImageEncoder("cnn", _mean_colour))
+    rng = np.random.default_rng(0)
+    X = {
+        "front": rng.random((40, 8, 8, 3), dtype=np.float32),
+        "back": rng.random((40, 8, 8, 3), dtype=np.float32),
+    }
+    y = (X["front"][:, :, :, 0].mean(axis=(1, 2)) > 0.5).astype(int)
+    settings = dict(image_filters=(4,), hidden_units=(4,), epochs=1, random_state=0)
+    with pytest.raises(InvalidParameterError, match=r"'image_encoder' parameter .* 'cnn'"):
+        MultimodalClassifier(image_encoder="mean_colour", **settings).fit(X, y)
+    register_image_encoder(ImageEncoder("mean_colour", _mean_colour, "mean of each channel"))
+    assert get_image_encoder("mean_colour").description == "mean of each channel"
+    every = MultimodalClassifier(image_encoder="mean_colour", **settings).fit(X, y)
+    names = {layer.name for layer in every.model_.layers}
+    assert {"front_mean_colour", "back_mean_colour"} <= names and "front_conv0" not in names
+    one = MultimodalClassifier(encoders__back__encoder="mean_colour", **settings).fit(X, y)
+    names = {layer.name for layer in one.model_.layers}
+    assert {"front_conv0", "back_mean_colour"} <= names and "back_conv0" not in names
+    unregister_image_encoder("mean_colour")
+    with pytest.raises(ValueError, match="Unknown image_encoder 'mean_colour'"):
+        get_image_encoder("mean_colour")

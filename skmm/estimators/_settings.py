@@ -16,7 +16,13 @@ from numbers import Integral, Real
 
 from .._compat import Constraint, HasMethods, Interval, StrOptions
 from .._constraints import PositiveInts, Predicate
-from ..network import BALANCES, IMAGE_AUGMENTATIONS, fusion_names, text_encoder_names
+from ..network import (
+    BALANCES,
+    IMAGE_AUGMENTATIONS,
+    fusion_names,
+    image_encoder_names,
+    text_encoder_names,
+)
 from ._distribution import ACCEPTED, is_strategy
 
 
@@ -59,8 +65,7 @@ NETWORK_SETTINGS = {
     "fusion_units": (64, _positive_int()),
     "fusion_heads": (2, _positive_int()),
     "text_encoder": ("bag", [Registered(text_encoder_names)]),
-    # "cnn" or a keras.applications name: the builder checks the name against Keras.
-    "image_encoder": ("cnn", [str]),
+    "image_encoder": ("cnn", [Registered(image_encoder_names)]),
     "image_weights": (None, [None, str, os.PathLike]),
     "block_encoders": (None, [None, dict]),
     "balance": ("ensemble", [None, StrOptions(set(BALANCES))]),

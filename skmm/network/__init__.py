@@ -19,10 +19,8 @@ from ._balancing import (
 from ._encoders import (
     TEXT_ENCODERS,
     TextEncoder,
-    application_names,
     audio_block_encoder,
     get_text_encoder,
-    image_block_encoder,
     register_text_encoder,
     tabular_block_encoder,
     text_block_encoder,
@@ -37,6 +35,15 @@ from ._fusions import (
     get_fusion,
     register_fusion,
     unregister_fusion,
+)
+from ._image_encoders import (
+    ImageEncoder,
+    application_names,
+    get_image_encoder,
+    image_block_encoder,
+    image_encoder_names,
+    register_image_encoder,
+    unregister_image_encoder,
 )
 from ._inference import PredictFunction
 from ._layers import AdjustableL2, DetachedFeatures, HeadBlend, ModulatedGradient
@@ -69,6 +76,11 @@ __all__ = [
     "get_fusion",
     "get_text_encoder",
     "image_block_encoder",
+    "ImageEncoder",
+    "get_image_encoder",
+    "image_encoder_names",
+    "register_image_encoder",
+    "unregister_image_encoder",
     "head_loss_weights",
     "modulated_blocks",
     "per_output",

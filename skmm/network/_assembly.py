@@ -9,8 +9,9 @@ from keras import layers
 
 from ..modalities import PRESENCE_SUFFIX, get_modality
 from ._balancing import BALANCES
-from ._encoders import application_names, get_text_encoder, l2_regularizer
+from ._encoders import get_text_encoder, l2_regularizer
 from ._fusions import concatenate, get_fusion, masked
+from ._image_encoders import get_image_encoder
 from ._layers import (
     DetachedFeatures,
     HeadBlend,
@@ -133,7 +134,9 @@ def build_fused_network(
         masked, residual + LayerNormalization) + feed-forward block + mean
         over the real tokens.
     image_encoder : str, default="cnn"
-        ``"cnn"`` (Conv2D + MaxPooling stages, global average pooling) or the
+        The name of an image encoder registered with
+        :func:`register_image_encoder`: ``"cnn"`` (Conv2D + MaxPooling
+        stages, global average and max pooling) or the
         name of a ``keras.applications`` backbone (``"MobileNetV2"``,
         ``"ResNet50"``, ``"EfficientNetB0"``, ...), built with
         ``include_top=False, pooling="avg"`` as a nested model named
@@ -217,12 +220,9 @@ def build_fused_network(
         A functional model whose inputs are named after the blocks.
     """
     fusion_declaration = get_fusion(fusion)
-    get_text_encoder(text_encoder)  # an unknown name is refused before anything is built
-    if image_encoder != "cnn" and image_encoder not in application_names():
-        raise ValueError(
-            f"Unknown image_encoder {image_encoder!r}; choose 'cnn' or one of the "
-            f"keras.applications backbones: {', '.join(application_names())}."
-        )
+    # an unknown name is refused before anything is built
+    get_text_encoder(text_encoder)
+    get_image_encoder(image_encoder)
     fusion_settings = {"fusion_units": fusion_units, "fusion_heads": fusion_heads}
     for arg in fusion_declaration.settings:
         value = fusion_settings[arg]

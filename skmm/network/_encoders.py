@@ -17,8 +17,8 @@ from ._layers import (
     MaskedAveragePooling1D,
     PaddingMask,
     PositionEmbedding,
-    ReverseChannels,
 )
+from ._named_registry import NamedRegistry
 
 
 def l2_regularizer(l2):
@@ -71,7 +71,7 @@ class TextEncoder:
             raise ValueError(f"Text encoder {self.name!r}: function must be callable.")
 
 
-_TEXT_ENCODERS: dict[str, TextEncoder] = {}
+_TEXT_ENCODERS = NamedRegistry(TextEncoder, "text_encoder", "register_text_encoder")
 
 
 def register_text_encoder(encoder, *, replace=False):
@@ -89,36 +89,22 @@ def register_text_encoder(encoder, *, replace=False):
     True
     >>> _ = unregister_text_encoder("max")
     """
-    if not isinstance(encoder, TextEncoder):
-        raise TypeError(f"register_text_encoder expects a TextEncoder; got {encoder!r}.")
-    if encoder.name in _TEXT_ENCODERS and not replace:
-        raise ValueError(
-            f"A text encoder named {encoder.name!r} is already registered; pass replace=True "
-            "to replace it."
-        )
-    _TEXT_ENCODERS[encoder.name] = encoder
-    return encoder
+    return _TEXT_ENCODERS.register(encoder, replace=replace)
 
 
 def unregister_text_encoder(name):
     """Remove the text encoder ``name`` and return it."""
-    get_text_encoder(name)
-    return _TEXT_ENCODERS.pop(name)
+    return _TEXT_ENCODERS.unregister(name)
 
 
 def get_text_encoder(name):
     """The text encoder registered as ``name``; a ``ValueError`` naming the others otherwise."""
-    try:
-        return _TEXT_ENCODERS[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"Unknown text_encoder {name!r}; choose one of {', '.join(text_encoder_names())}."
-        ) from None
+    return _TEXT_ENCODERS.get(name)
 
 
 def text_encoder_names():
     """The registered text encoders' names, in registration order."""
-    return tuple(_TEXT_ENCODERS)
+    return _TEXT_ENCODERS.names()
 
 
 def text_encoder(inputs, spec, *, embedding_dim, text_units, l2, encoder="bag"):
@@ -260,141 +246,6 @@ for _encoder in (
 TEXT_ENCODERS = text_encoder_names()
 
 
-def image_encoder(inputs, spec, *, image_filters, image_width_multiplier, l2):
-    """Conv2D + MaxPooling stages, then global average and global max pooling side by side.
-
-    The average says how much of each pattern a picture holds, the maximum
-    whether it holds it anywhere (the concatenated pooling of fastai's
-    ``AdaptiveConcatPool2d``); the features have twice the last stage's
-    filters. On 363 small icons the pair scored 0.635 where the average alone
-    scored 0.554 (``docs/balanced_fusion.md``).
-    """
-    reg = l2_regularizer(l2)
-    x = inputs
-    for stage, filters in enumerate(image_filters):
-        x = layers.Conv2D(
-            max(1, round(filters * image_width_multiplier)),
-            kernel_size=3,
-            padding="same",
-            activation="relu",
-            kernel_regularizer=reg,
-            name=f"{spec.name}_conv{stage}",
-        )(x)
-        if min(x.shape[1], x.shape[2]) >= 2:
-            x = layers.MaxPooling2D(2, name=f"{spec.name}_pool{stage}")(x)
-    average = layers.GlobalAveragePooling2D(name=f"{spec.name}_global_pool")(x)
-    maximum = layers.GlobalMaxPooling2D(name=f"{spec.name}_global_max_pool")(x)
-    return layers.Concatenate(name=f"{spec.name}_pools")([average, maximum])
-
-
-# How each keras.applications backbone wants its RGB input, given images in [0, 1]:
-#   "tf": scaled to [-1, 1];
-#   "caffe": scaled to [0, 255], channels reversed to BGR, ImageNet mean subtracted;
-#   "torch": ImageNet mean subtracted and divided by the ImageNet std;
-#   "uint8": scaled to [0, 255] (the backbone normalizes inside itself).
-_PREPROCESSING = {
-    **dict.fromkeys(
-        ["ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge"],
-        "uint8",
-    ),
-    **dict.fromkeys(["DenseNet121", "DenseNet169", "DenseNet201"], "torch"),
-    **dict.fromkeys([f"EfficientNetB{i}" for i in range(8)], "uint8"),
-    **dict.fromkeys(
-        [f"EfficientNetV2{v}" for v in ("B0", "B1", "B2", "B3", "S", "M", "L")], "uint8"
-    ),
-    **dict.fromkeys(["MobileNetV3Large", "MobileNetV3Small"], "uint8"),
-    **dict.fromkeys(["ResNet50", "ResNet101", "ResNet152", "VGG16", "VGG19"], "caffe"),
-    **dict.fromkeys(
-        [
-            "InceptionResNetV2",
-            "InceptionV3",
-            "MobileNet",
-            "MobileNetV2",
-            "NASNetLarge",
-            "NASNetMobile",
-            "ResNet50V2",
-            "ResNet101V2",
-            "ResNet152V2",
-            "Xception",
-        ],
-        "tf",
-    ),
-}
-# Smallest height and width each backbone accepts (32 where not listed).
-_MIN_SIZE = {"InceptionResNetV2": 75, "InceptionV3": 75, "Xception": 71}
-# ImageNet statistics, RGB order: of [0, 1] images (torch style) and of [0, 255] ones (caffe).
-_IMAGENET_MEAN = (0.485, 0.456, 0.406)
-_IMAGENET_STD = (0.229, 0.224, 0.225)
-_CAFFE_MEAN = (123.68, 116.779, 103.939)
-
-
-def application_names():
-    """The ``keras.applications`` backbones ``image_encoder`` accepts, sorted."""
-    return sorted(name for name in _PREPROCESSING if hasattr(keras.applications, name))
-
-
-def application_encoder(inputs, spec, *, application, weights=None):
-    """A ``keras.applications`` backbone (no top, global average pooling).
-
-    Images arrive in [0, 1] with 3 channels (RGB), or standardized by their
-    transformer (``spec.pixel_scaling``, undone by a first ``Rescaling``
-    layer, ``<block>_unstandardize``); a ``Rescaling`` layer
-    (and, for caffe-style backbones, a ``ReverseChannels`` layer) brings them
-    to the range the backbone was trained on (see ``_PREPROCESSING``). The
-    backbone is one nested model named ``<block>_backbone``; it carries no L2
-    penalty.
-    """
-    if application not in application_names():
-        raise ValueError(
-            f"Unknown image_encoder {application!r}; choose 'cnn' or one of the "
-            f"keras.applications backbones: {', '.join(application_names())}."
-        )
-    shape = tuple(spec.shape)
-    min_size = _MIN_SIZE.get(application, 32)
-    if len(shape) != 3 or shape[-1] != 3 or min(shape[:2]) < min_size:
-        raise ValueError(
-            f"Block {spec.name!r}: image_encoder={application!r} needs RGB images of at "
-            f"least {min_size}x{min_size}x3 pixels; this block's images have shape {shape}."
-        )
-    mode = _PREPROCESSING[application]
-    name = spec.name
-    scaling = getattr(spec, "pixel_scaling", None)
-    if scaling is not None:  # standardized by the transformer: back to [0, 1] first
-        mean, std = scaling
-        inputs = layers.Rescaling(list(std), offset=list(mean), name=f"{name}_unstandardize")(
-            inputs
-        )
-    if mode == "tf":
-        x = layers.Rescaling(2.0, offset=-1.0, name=f"{name}_rescaling")(inputs)
-    elif mode == "torch":
-        x = layers.Rescaling(
-            [1.0 / std for std in _IMAGENET_STD],
-            offset=[-mean / std for mean, std in zip(_IMAGENET_MEAN, _IMAGENET_STD, strict=True)],
-            name=f"{name}_rescaling",
-        )(inputs)
-    elif mode == "caffe":
-        x = layers.Rescaling(
-            255.0, offset=[-mean for mean in _CAFFE_MEAN], name=f"{name}_rescaling"
-        )(inputs)
-        x = ReverseChannels(name=f"{name}_bgr")(x)
-    else:
-        x = layers.Rescaling(255.0, name=f"{name}_rescaling")(inputs)
-    try:
-        backbone = getattr(keras.applications, application)(
-            include_top=False,
-            weights=weights,
-            input_shape=shape,
-            pooling="avg",
-            name=f"{name}_backbone",
-        )
-    except ValueError as error:
-        raise ValueError(
-            f"Block {spec.name!r}: cannot build image_encoder={application!r} "
-            f"(weights={weights!r}) for images of shape {shape}: {error}"
-        ) from error
-    return backbone(x)
-
-
 def audio_encoder(inputs, spec, *, audio_filters, l2):
     """Conv1D + MaxPooling stages over spectrogram frames, then global average pooling."""
     reg = l2_regularizer(l2)
@@ -426,11 +277,11 @@ def tabular_encoder(inputs, spec, *, tabular_units, l2):
 
 # -- the encoders the built-in modalities declare (skmm.modalities) -----------------------
 # Each takes the Keras input, the block's spec, ``l2`` and the network settings its
-# modality lists in ``encoder_settings``, under those settings' names (two of which
-# hide the functions of the same name: hence the aliases).
+# modality lists in ``encoder_settings``, under those settings' names (one of which
+# hides the function of the same name: hence the alias). The image block's is in
+# ``_image_encoders``.
 
 _encode_text = text_encoder
-_encode_image_cnn = image_encoder
 
 
 def text_block_encoder(inputs, spec, *, l2, embedding_dim, text_units, text_encoder):
@@ -443,22 +294,6 @@ def text_block_encoder(inputs, spec, *, l2, embedding_dim, text_units, text_enco
         l2=l2,
         encoder=text_encoder,
     )
-
-
-def image_block_encoder(
-    inputs, spec, *, l2, image_encoder, image_filters, image_width_multiplier, image_weights
-):
-    """The encoder of an image block: the small CNN (``image_encoder="cnn"``) or a
-    ``keras.applications`` backbone of that name (``image_weights`` its weights file)."""
-    if image_encoder == "cnn":
-        return _encode_image_cnn(
-            inputs,
-            spec,
-            image_filters=image_filters,
-            image_width_multiplier=image_width_multiplier,
-            l2=l2,
-        )
-    return application_encoder(inputs, spec, application=image_encoder, weights=image_weights)
 
 
 def audio_block_encoder(inputs, spec, *, l2, audio_filters):

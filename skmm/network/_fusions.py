@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from keras import layers
 
 from ._layers import MaskedAveragePooling1D, ModalityMask
+from ._named_registry import NamedRegistry
 
 #: The settings a fusion may read.
 FUSION_SETTINGS = ("fusion_units", "fusion_heads")
@@ -70,7 +71,7 @@ class Fusion:
             )
 
 
-_FUSIONS: dict[str, Fusion] = {}
+_FUSIONS = NamedRegistry(Fusion, "fusion", "register_fusion")
 
 
 def register_fusion(fusion, *, replace=False):
@@ -91,36 +92,22 @@ def register_fusion(fusion, *, replace=False):
     True
     >>> _ = unregister_fusion("sum")
     """
-    if not isinstance(fusion, Fusion):
-        raise TypeError(f"register_fusion expects a Fusion; got {fusion!r}.")
-    if fusion.name in _FUSIONS and not replace:
-        raise ValueError(
-            f"A fusion named {fusion.name!r} is already registered; pass replace=True to "
-            "replace it."
-        )
-    _FUSIONS[fusion.name] = fusion
-    return fusion
+    return _FUSIONS.register(fusion, replace=replace)
 
 
 def unregister_fusion(name):
     """Remove the fusion ``name`` and return it."""
-    get_fusion(name)
-    return _FUSIONS.pop(name)
+    return _FUSIONS.unregister(name)
 
 
 def get_fusion(name):
     """The fusion registered as ``name``; a ``ValueError`` naming the others otherwise."""
-    try:
-        return _FUSIONS[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"Unknown fusion {name!r}; choose one of {', '.join(fusion_names())}."
-        ) from None
+    return _FUSIONS.get(name)
 
 
 def fusion_names():
     """The registered fusions' names, in registration order."""
-    return tuple(_FUSIONS)
+    return _FUSIONS.names()
 
 
 # -- helpers shared with the network assembly -------------------------------------------

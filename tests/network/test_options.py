@@ -382,7 +382,10 @@ def test_reverse_channels_turns_rgb_into_bgr():
     [
         (dict(fusion="sum"), "concat, gated, attention, late"),
         (dict(text_encoder="bert"), "lstm, gru, cnn, transformer"),
-        (dict(image_encoder="ResNet9"), "'cnn' or one of .*MobileNetV2"),
+        (
+            dict(image_encoder="ResNet9"),
+            r"image_encoder 'ResNet9'; choose one of cnn, .*MobileNetV2",
+        ),
         (dict(fusion="gated", fusion_units=0), "fusion_units must be a positive integer"),
         (dict(fusion="attention", fusion_heads=1.5), "fusion_heads must be a positive integer"),
     ],
