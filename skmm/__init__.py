@@ -7,7 +7,7 @@ and the estimators (``MultimodalClassifier``, ``MultimodalClassifierCV``,
 
 from importlib import import_module
 
-from .compose import MultimodalInput
+from .compose import MultimodalInput, make_multimodal_input
 from .preprocessing import AudioFeaturizer, ImageNormalizer, TextTokenizer
 
 __version__ = "0.1.0.dev0"
@@ -28,6 +28,7 @@ __all__ = [
     "export_onnx",
     "export_saved_model",
     "load",
+    "make_multimodal_input",
     "save",
     "serving_inputs",
 ]

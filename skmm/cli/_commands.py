@@ -90,6 +90,18 @@ def _read_training_table(args, roles):
     return numeric_columns(table, roles.numeric, source)
 
 
+def _roles_table(roles, reasons):
+    """What ``--show-roles`` prints: each column's role, and the rule that gave it."""
+    rows = [(column, "target", "--target") for column in roles.targets]
+    for role, columns in roles.by_role():
+        for column in columns:
+            rows.append((column, role, reasons.get(column, f"--{role}")))
+    width = max(len(repr(column)) for column, _, _ in rows)
+    lines = ["columns read as (inferred)" if roles.inferred else "columns read as"]
+    lines += [f"  {column!r:<{width}}  {role:<11}  ({why})" for column, role, why in rows]
+    return "\n".join(lines)
+
+
 def _training_setup(args, console):
     """Read the data and build the unfitted pipeline for ``fit`` and ``evaluate``.
 
@@ -100,6 +112,21 @@ def _training_setup(args, console):
     roles = ColumnRoles.from_args(args)
     if not roles.targets:
         raise UsageError("give the target column with --target")
+    reasons = {}
+    if not roles.features:
+        if args.data == "-":
+            raise UsageError(
+                "the columns' roles are inferred from a file, not from standard input: give "
+                "the data as a file, or the roles with --text, --image, --audio, --numeric, "
+                "--datetime, --categorical"
+            )
+        first = read_table(args.data, args.input_format)
+        require_columns(first, roles.targets, _source(args.data), "--target")
+        inferred = roles.infer_features(first, data_directory(args.data))
+        reasons = {role.column: role.reason for role in inferred}
+    if args.show_roles:
+        console.stdout.write(_roles_table(roles, reasons) + "\n")
+        return None
     table = _read_training_table(args, roles)
     source = _source(args.data)
     task, note = choose_task(table, roles.targets, args.task)
@@ -157,7 +184,10 @@ def run_fit(args, console):
     problem = check_writable(args.out, "model file")
     if problem:
         raise ModelFileError(problem)
-    roles, X, y, task, pipeline, note = _training_setup(args, console)
+    setup = _training_setup(args, console)
+    if setup is None:  # --show-roles
+        return 0
+    roles, X, y, task, pipeline, note = setup
     if note:
         console.note(note)
     source = _source(args.data)
@@ -255,7 +285,10 @@ def run_evaluate(args, console):
     n_splits = 5 if args.cv is None else args.cv
     if n_splits < 2:
         raise UsageError(f"--cv must be at least 2; got {n_splits}")
-    roles, X, y, task, pipeline, note = _training_setup(args, console)
+    setup = _training_setup(args, console)
+    if setup is None:  # --show-roles
+        return 0
+    roles, X, y, task, pipeline, note = setup
     source = _source(args.data)
     names = _metric_names(args, task, y)
     with_proba = needs_proba(names)

@@ -126,7 +126,10 @@ def _add_input_format(parser):
 
 def _add_columns(parser, required_target=True):
     group = parser.add_argument_group(
-        "columns", "comma-separated column names; each flag may be repeated"
+        "columns",
+        "comma-separated column names; each flag may be repeated. Without any role "
+        "option every column but the targets gets the role its values call for "
+        "(see --show-roles)",
     )
     group.add_argument(
         "-y",
@@ -148,10 +151,21 @@ def _add_columns(parser, required_target=True):
     )
     group.add_argument("--numeric", action="append", metavar="COL", help="numeric columns")
     group.add_argument(
+        "--datetime",
+        action="append",
+        metavar="COL",
+        help="date and time columns (ISO 8601, such as 2024-03-01 12:30)",
+    )
+    group.add_argument(
         "--categorical",
         action="append",
         metavar="COL",
         help="categorical columns (one-hot encoded; unseen categories are ignored)",
+    )
+    group.add_argument(
+        "--show-roles",
+        action="store_true",
+        help="print each column's role (and, when inferred, the rule behind it) and stop",
     )
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from ._errors import DataError, UsageError, one_line
 
 #: Column roles, in the order their blocks are built.
-ROLES = ("text", "image", "audio", "numeric", "categorical")
+ROLES = ("text", "image", "audio", "numeric", "datetime", "categorical")
 #: Roles whose columns hold one value per row for a block of its own (file paths or text).
 PER_COLUMN_ROLES = ("text", "image", "audio")
 #: Roles whose columns hold file paths, resolved against the data file's directory.
@@ -52,7 +52,10 @@ class ColumnRoles:
     image: list = field(default_factory=list)
     audio: list = field(default_factory=list)
     numeric: list = field(default_factory=list)
+    datetime: list = field(default_factory=list)
     categorical: list = field(default_factory=list)
+    #: Whether the feature roles were inferred from the table (no role option given).
+    inferred: bool = False
 
     @classmethod
     def from_args(cls, args):
@@ -61,11 +64,6 @@ class ColumnRoles:
             targets=split_names(args.target),
             **{role: split_names(getattr(args, role)) for role in ROLES},
         )
-        if not roles.features:
-            raise UsageError(
-                "give at least one feature column: --text, --image, --audio, --numeric or "
-                "--categorical"
-            )
         seen = {}
         for role, columns in [("target", roles.targets), *roles.by_role()]:
             for column in columns:
@@ -87,8 +85,34 @@ class ColumnRoles:
 
     @property
     def string_columns(self):
-        """Columns read as text from CSV: text, file paths and categories."""
-        return self.text + self.image + self.audio + self.categorical
+        """Columns read as text from CSV: text, file paths, dates and categories."""
+        return self.text + self.image + self.audio + self.datetime + self.categorical
+
+    def infer_features(self, table, root):
+        """Give every column of ``table`` but the targets the role
+        :func:`skmm.compose.infer_column_roles` reads for it; return the
+        inferred :class:`~skmm.compose.ColumnRole` list.
+
+        Raises
+        ------
+        DataError
+            A column the rules cannot place (the message names it).
+        """
+        from ..compose import infer_column_roles
+
+        features = [column for column in table.columns if column not in self.targets]
+        if not features:
+            raise UsageError("the table has no column besides the target(s)")
+        try:
+            inferred = infer_column_roles(table[features], root=root)
+        except ValueError as exc:
+            raise DataError(
+                f"{one_line(exc)}; or give every column's role with --text, ..."
+            ) from exc
+        for role in inferred:
+            getattr(self, role.role).append(role.column)
+        self.inferred = True
+        return inferred
 
     @property
     def path_columns(self):
@@ -173,9 +197,12 @@ def build_input(roles, options):
     -------
     multimodal_input : MultimodalInput
     """
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     from .. import AudioFeaturizer, ImageNormalizer, MultimodalInput, TextTokenizer
+    from ..preprocessing import DatetimeFeatures
 
     text_params = {
         name: getattr(options, name)
@@ -191,6 +218,11 @@ def build_input(roles, options):
         "image": lambda: ImageNormalizer(**image_params),
         "audio": lambda: AudioFeaturizer(missing=options.missing_media),
         "numeric": StandardScaler,
+        "datetime": lambda: make_pipeline(
+            DatetimeFeatures(),
+            SimpleImputer(strategy="median", add_indicator=True),
+            StandardScaler(),
+        ),
         "categorical": lambda: OneHotEncoder(handle_unknown="ignore"),
     }
     transformers = []

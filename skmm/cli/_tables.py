@@ -287,6 +287,13 @@ def numeric_columns(table, columns, source):
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             cell = values.iloc[row]
+            present = values.notna().to_numpy()
+            if present.any() and converted.isna().to_numpy()[present].all():
+                raise DataError(
+                    f"{source}: column {column!r} holds no number in any row (row {row} holds "
+                    f"{cell!r}); it is not numeric: give it as --text (free text) or "
+                    "--categorical (a few repeated values) instead of --numeric"
+                )
             what = "is empty" if pd.isna(cell) else f"holds {cell!r}, which is not a finite number"
             raise DataError(
                 f"{source}: column {column!r}, row {row} {what} ({int(bad.sum())} row(s) "

@@ -3,14 +3,18 @@
 Nothing in this subpackage imports TensorFlow or Keras.
 """
 
+from ._auto import ColumnRole, infer_column_roles, make_multimodal_input
 from ._blocks import PRESENCE_SUFFIX, BlockSpec, MultimodalBlocks, is_lazy, take_rows
 from ._multimodal_input import MultimodalInput
 
 __all__ = [
     "PRESENCE_SUFFIX",
     "BlockSpec",
+    "ColumnRole",
     "MultimodalBlocks",
     "MultimodalInput",
+    "infer_column_roles",
     "is_lazy",
+    "make_multimodal_input",
     "take_rows",
 ]

@@ -37,6 +37,7 @@ from .._memory import collect_dropped_networks
 from .._persistence import INLINE_NETWORK_KEY, archived_state, restored_network, saving_archive
 from .._threads import size_tensorflow_threads
 from ..compose import BlockSpec, MultimodalBlocks
+from ..compose._auto import describe_roles, infer_column_roles, input_for_roles, is_raw_table
 from ..network import (
     PredictFunction,
     build_fused_network,
@@ -125,8 +126,13 @@ class MultimodalEstimatorMixin(NetworkTraining):
     def _validate_blocks(self, X, reset):
         fitted_specs = None if reset else self.block_specs_
         X = as_pandas(X, type(self).__name__)  # a polars table is read as pandas
+        if reset:
+            for attribute in ("multimodal_input_", "column_roles_"):
+                vars(self).pop(attribute, None)
         if isinstance(X, MultimodalBlocks):
             blocks = X
+        elif is_raw_table(X) or (not reset and hasattr(self, "multimodal_input_")):
+            blocks = self._raw_table_blocks(X, reset)
         elif is_mapping(X) and not sp.issparse(X):  # a dok_matrix is a dict
             blocks = blocks_from_mapping(X, fitted_specs)
         else:
@@ -150,6 +156,29 @@ class MultimodalEstimatorMixin(NetworkTraining):
                 for attribute in ("n_features_in_", "feature_names_in_"):
                     vars(self).pop(attribute, None)
             self.block_specs_ = dict(blocks.specs)
+        return blocks
+
+    def _raw_table_blocks(self, X, reset):
+        """The blocks of a raw table (text, categories, dates, file paths): on a fresh fit
+        its columns' roles are inferred (``column_roles_``) and ``multimodal_input_``
+        is fitted on it; later calls transform with that fitted input."""
+        if not reset:
+            if not isinstance(X, pd.DataFrame):
+                raise ValueError(
+                    f"This {type(self).__name__} was fitted on a table whose columns' roles it "
+                    f"inferred ({', '.join(self.column_roles_)}); give it a DataFrame with "
+                    f"those columns, not a {type(X).__name__}."
+                )
+            return self.multimodal_input_.transform(X)
+        roles = infer_column_roles(X)
+        self.column_roles_ = {role.column: role.role for role in roles}
+        if self.verbose:
+            print(describe_roles(roles))
+        multimodal_input = input_for_roles(roles)
+        blocks = multimodal_input.fit_transform(X)
+        self.multimodal_input_ = multimodal_input
+        self.feature_names_in_ = np.asarray([str(column) for column in X.columns], dtype=object)
+        self.n_features_in_ = X.shape[1]
         return blocks
 
     def _validate_weights(self, X, y, sample_weight):

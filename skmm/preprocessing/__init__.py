@@ -4,7 +4,8 @@ Nothing in this subpackage imports TensorFlow or Keras.
 """
 
 from ._audio import AudioFeaturizer
+from ._datetime import DatetimeFeatures
 from ._image import ImageNormalizer
 from ._text import TextTokenizer
 
-__all__ = ["AudioFeaturizer", "ImageNormalizer", "TextTokenizer"]
+__all__ = ["AudioFeaturizer", "DatetimeFeatures", "ImageNormalizer", "TextTokenizer"]
