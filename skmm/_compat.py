@@ -85,6 +85,9 @@ def load_keras_model_bytes(data: bytes, safe_mode: bool = True):
     """
     from keras.src.saving import saving_lib
 
+    from ._quiet import initialize_devices_quietly
+
+    initialize_devices_quietly()  # the first network a process loads starts the devices
     model = saving_lib.load_model(io.BytesIO(data), compile=True, safe_mode=safe_mode)
     if getattr(model, "optimizer", None) is not None:
         fuse_adam_update_step(model.optimizer)

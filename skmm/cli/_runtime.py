@@ -9,6 +9,7 @@ import sys
 import warnings
 from importlib import import_module
 
+from .._quiet import LOGS_VARIABLE, silenced_native_stderr
 from ._errors import one_line
 
 #: Warning categories that speak to the developers of the libraries, not to the user.
@@ -21,33 +22,13 @@ def quiet_tensorflow_logs(debug):
     Parameters
     ----------
     debug : bool
-        With ``--debug`` the logs are left as TensorFlow sets them.
+        With ``--debug`` the logs are left as TensorFlow sets them (and
+        ``SKMM_TENSORFLOW_LOGS`` tells skmm's Python API not to silence them).
     """
-    if not debug:
+    if debug:
+        os.environ[LOGS_VARIABLE] = "1"
+    else:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-@contextlib.contextmanager
-def _silenced_stderr_descriptor():
-    """Point file descriptor 2 at the null device for the duration.
-
-    TensorFlow's C++ runtime writes start-up messages (oneDNN, CUDA drivers)
-    directly to descriptor 2 before its logging honours
-    ``TF_CPP_MIN_LOG_LEVEL``. Python exceptions still propagate.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def import_estimators(debug):
@@ -66,7 +47,7 @@ def import_estimators(debug):
     if debug or "tensorflow" in sys.modules:
         module = import_module("skmm.estimators")
     else:
-        with _silenced_stderr_descriptor():
+        with silenced_native_stderr():
             module = import_module("skmm.estimators")
     if not debug:
         for name in ("tensorflow", "keras", "absl", "h5py"):

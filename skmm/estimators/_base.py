@@ -35,6 +35,7 @@ from .._compat import (
 from .._dataframes import as_pandas
 from .._memory import collect_dropped_networks
 from .._persistence import INLINE_NETWORK_KEY, archived_state, restored_network, saving_archive
+from .._quiet import initialize_devices_quietly
 from .._threads import size_tensorflow_threads
 from ..compose import BlockSpec, MultimodalBlocks
 from ..compose._auto import describe_roles, infer_column_roles, input_for_roles, is_raw_table
@@ -307,6 +308,7 @@ class MultimodalEstimatorMixin(NetworkTraining):
         # A network built in a strategy's scope keeps it: Keras' fit then distributes.
         # Its layers' seeds come from the fit's seed even while other threads of the
         # process (a Dask worker's event loop) draw from Python's global random module.
+        initialize_devices_quietly()
         with distribution_scope(self.distribution), private_layer_seeds():
             self.model_ = self._build_model()
             # Creating the optimizer's slots now, eagerly, instead of inside the first

@@ -3,6 +3,7 @@
 This subpackage knows nothing of scikit-learn or pandas.
 """
 
+from .. import _quiet_import  # noqa: F401  (first: TensorFlow without its start-up lines)
 from ._assembly import IMAGE_AUGMENTATIONS, build_fused_network, encoder_setting_names
 from ._balancing import (
     BALANCES,
