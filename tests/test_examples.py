@@ -102,8 +102,12 @@ def test_user_story_as_written():
         pre, MultimodalClassifier(epochs=1, image_width_multiplier=0.125, random_state=0)
     )
     scores = cross_val_score(model, X, y, cv=3)
+    print(f"cv accuracy: {scores.mean():.3f} ± {scores.std():.3f}")
     assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
-    search = GridSearchCV(model, {"multimodalclassifier__l2": [1e-5, 1e-3, 1e-1]}, cv=3)
-    search.fit(X, y)
+    search = GridSearchCV(model, {"multimodalclassifier__l2": [1e-5, 1e-3, 1e-1]}, cv=3).fit(X, y)
+    print(
+        f"best λ: {search.best_params_['multimodalclassifier__l2']:g}, "
+        f"cv accuracy {search.best_score_:.3f}"
+    )
     assert search.best_params_["multimodalclassifier__l2"] in (1e-5, 1e-3, 1e-1)
     assert search.predict(X.iloc[:4]).shape == (4,)

@@ -81,7 +81,13 @@ def _source(path):
 
 def _read_training_table(args, roles):
     """The table with the roles' columns checked, paths resolved, numbers converted."""
-    table = read_table(args.data, args.input_format, roles.string_columns)
+    table = read_table(
+        args.data,
+        args.input_format,
+        roles.string_columns,
+        delimiter=args.delimiter,
+        encoding=args.encoding,
+    )
     source = _source(args.data)
     require_columns(table, roles.targets, source, "--target")
     for role, columns in roles.by_role():
@@ -120,7 +126,9 @@ def _training_setup(args, console):
                 "the data as a file, or the roles with --text, --image, --audio, --numeric, "
                 "--datetime, --categorical"
             )
-        first = read_table(args.data, args.input_format)
+        first = read_table(
+            args.data, args.input_format, delimiter=args.delimiter, encoding=args.encoding
+        )
         require_columns(first, roles.targets, _source(args.data), "--target")
         inferred = roles.infer_features(first, data_directory(args.data))
         reasons = {role.column: role.reason for role in inferred}
@@ -207,7 +215,13 @@ def run_fit(args, console):
 def _prediction_input(model, args):
     """The table to predict, with the model's columns checked and prepared."""
     roles, used = model_columns(model)
-    table = read_table(args.data, args.input_format, roles.string_columns)
+    table = read_table(
+        args.data,
+        args.input_format,
+        roles.string_columns,
+        delimiter=args.delimiter,
+        encoding=args.encoding,
+    )
     source = _source(args.data)
     require_columns(table, used, source, f"the model {args.model!r}")
     if getattr(args, "id", None) is not None:
@@ -246,6 +260,8 @@ def run_predict(args, console):
     ids = table[args.id] if args.id is not None else None
     output = prediction_table(model, y_pred, proba, ids)
     write_table(output, args.out, console.stdout, args.output_format)
+    if args.out not in (None, STDIO):
+        console.note(f"wrote {len(output)} predictions of {source} to {args.out}")
     return 0
 
 

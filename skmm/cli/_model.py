@@ -9,6 +9,7 @@ import numpy as np
 from ._errors import ModelFileError, one_line
 from ._pipeline import ColumnRoles
 from ._runtime import import_estimators
+from ._tables import is_model_file
 
 #: Attribute of a pipeline saved by ``skmm fit`` naming its target columns.
 TARGETS_ATTRIBUTE = "target_names_"
@@ -40,6 +41,11 @@ def load_model(path, debug=False):
         raise ModelFileError(f"model file {path!r} does not exist")
     if os.path.isdir(path):
         raise ModelFileError(f"model file {path!r} is a directory, not a file")
+    if not is_model_file(path):
+        raise ModelFileError(
+            f"{path!r} is not a model file written by skmm (a data table?): the order is "
+            "'skmm predict MODEL DATA'"
+        )
     import_estimators(debug)
     from .. import load
     from .._persistence import PersistenceError

@@ -116,11 +116,34 @@ def _add_common(parser, suppress):
     )
 
 
+def _delimiter(value):
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    value = named.get(value.lower(), value)
+    if len(value) != 1:
+        raise argparse.ArgumentTypeError(
+            f"a delimiter is one character (or tab, comma, semicolon, pipe); got {value!r}"
+        )
+    return value
+
+
 def _add_input_format(parser):
     parser.add_argument(
         "--input-format",
         choices=("csv", "tsv", "parquet"),
         help="format of DATA (default: told by its extension; '-' reads CSV from stdin)",
+    )
+    parser.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        metavar="CHAR",
+        help="CSV delimiter (default: sniffed among , ; tab and |); tab, comma, semicolon "
+        "and pipe may be named",
+    )
+    parser.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding of a CSV or TSV file (default: UTF-8; a file that is not is "
+        "refused with the encoding it reads as), such as cp1252 or latin-1",
     )
 
 

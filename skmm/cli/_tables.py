@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import os
 import sys
@@ -19,6 +21,25 @@ _COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz", ".zst")
 STDIO = "-"
 
 PARQUET_HINT = 'reading and writing Parquet needs pyarrow: pip install "skmm[parquet]"'
+
+
+#: The first bytes of a zip archive, which a file written by skmm.save is.
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def is_model_file(path):
+    """Whether ``path`` is a file skmm.save wrote: a ``.skmm`` name, or a zip archive
+    whose name is not that of a (compressed) table."""
+    name = str(path).lower()
+    if name.endswith(".skmm") and os.path.isfile(path):
+        return True
+    if name.endswith(_COMPRESSIONS) or os.path.splitext(name)[1] in FORMATS:
+        return False
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == ZIP_MAGIC
+    except OSError:
+        return False
 
 
 def table_format(path, given=None):
@@ -60,7 +81,14 @@ def _require_pyarrow():
         raise DataError(PARQUET_HINT) from exc
 
 
-def read_table(path, input_format=None, string_columns=()):
+#: The delimiters a CSV file is sniffed for, in order of preference on a tie.
+DELIMITERS = ",;\t|"
+
+#: Bytes read from the start of a CSV file to sniff its delimiter.
+SNIFFED_BYTES = 64 * 1024
+
+
+def read_table(path, input_format=None, string_columns=(), *, delimiter=None, encoding=None):
     """Read a data table.
 
     Parameters
@@ -73,6 +101,13 @@ def read_table(path, input_format=None, string_columns=()):
         Columns to read as text from CSV and TSV (text, file paths and
         categories), so that ``007`` stays ``"007"`` and a column of numbers
         is not refused by the text transformer.
+    delimiter : str or None
+        The CSV delimiter; None sniffs it among ``,`` ``;`` tab and ``|``
+        (``,`` when the start of the file does not tell). TSV is always tab.
+    encoding : str or None
+        The text encoding of a CSV or TSV file; None reads UTF-8 (with or
+        without a byte-order mark) and, for a file that is not, names the
+        encoding it decodes in and the ``--encoding`` option.
 
     Returns
     -------
@@ -83,6 +118,11 @@ def read_table(path, input_format=None, string_columns=()):
     DataError
         The file is missing or unreadable, or holds no rows.
     """
+    if path != STDIO and is_model_file(path):
+        raise UsageError(
+            f"{path!r} is a model file written by skmm, not a data table: the order is "
+            "'skmm predict MODEL DATA' (fit and evaluate take DATA first)"
+        )
     fmt = table_format(path, input_format)
     if path != STDIO:
         if not os.path.exists(path):
@@ -97,18 +137,113 @@ def read_table(path, input_format=None, string_columns=()):
             source = io.BytesIO(sys.stdin.buffer.read()) if path == STDIO else path
             table = pd.read_parquet(source)
         else:
-            source = sys.stdin if path == STDIO else path
+            raw = _stdin_bytes() if path == STDIO else None
+            text_encoding = _check_encoding(encoding)
+            if fmt == "tsv":
+                sep = "\t"
+            elif delimiter is not None:
+                sep = delimiter
+            elif raw is None and str(path).lower().endswith(_COMPRESSIONS):
+                sep = ","  # not sniffed through the compression
+            else:
+                sep = _sniff_delimiter(path, raw, text_encoding)
+            source = io.BytesIO(raw) if raw is not None else path
             dtype = {column: str for column in string_columns}
-            table = pd.read_csv(source, sep="\t" if fmt == "tsv" else ",", dtype=dtype)
-    except DataError:
+            try:
+                table = pd.read_csv(source, sep=sep, dtype=dtype, encoding=text_encoding)
+            except UnicodeDecodeError:
+                raise _encoding_error(path, raw, encoding, shown) from None
+    except (DataError, UsageError):
         raise
     except OSError as exc:
         raise DataError(f"cannot read {shown}: {exc.strerror or one_line(exc)}") from exc
     except Exception as exc:  # parsers raise their own types (ParserError, ArrowInvalid, ...)
-        raise DataError(f"cannot read {shown} as {fmt.upper()}: {one_line(exc)}") from exc
+        hint = (
+            "" if fmt == "parquet" else "; if its delimiter is not the one read, pass --delimiter"
+        )
+        raise DataError(f"cannot read {shown} as {fmt.upper()}: {one_line(exc)}{hint}") from exc
     if len(table) == 0:
         raise DataError(f"{shown} holds no rows")
     return table
+
+
+def _stdin_bytes():
+    """Standard input, whole, as bytes (a text stream without a buffer is UTF-8)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    return buffer.read() if buffer is not None else sys.stdin.read().encode("utf-8")
+
+
+def _head(path, raw):
+    if raw is not None:
+        return raw[:SNIFFED_BYTES]
+    with open(path, "rb") as handle:
+        return handle.read(SNIFFED_BYTES)
+
+
+def _check_encoding(encoding):
+    """The encoding to read with: ``encoding`` (a name Python knows), else UTF-8 with or
+    without a byte-order mark."""
+    if encoding is None:
+        return "utf-8-sig"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UsageError(f"--encoding {encoding!r} is not an encoding Python knows") from None
+    return encoding
+
+
+def _encoding_error(path, raw, encoding, shown):
+    """The error for a file that does not decode: where, and the encoding it reads as."""
+    if raw is None and str(path).lower().endswith(_COMPRESSIONS):
+        return DataError(
+            f"{shown} does not decode {'in ' + encoding if encoding else 'as UTF-8'}: pass its "
+            "encoding with --encoding (such as cp1252 or latin-1)"
+        )
+    data = raw if raw is not None else _whole(path)
+    try:
+        data.decode(encoding or "utf-8-sig")
+        where = ""
+    except UnicodeDecodeError as exc:
+        where = f" (byte 0x{data[exc.start]:02x} at position {exc.start})"
+    name, description = _likely_encoding(data)
+    given = f"in {encoding}" if encoding else "as UTF-8"
+    return DataError(
+        f"{shown} does not decode {given}{where}; it reads as {description}: pass --encoding {name}"
+    )
+
+
+def _whole(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _likely_encoding(data):
+    """(codec name, description) of the encoding a non-UTF-8 text most likely has."""
+    for name, description in (
+        ("utf-16", "UTF-16 (it starts with a byte-order mark)"),
+        ("cp1252", "Windows-1252 (Western European; Latin-1 is nearly the same)"),
+    ):
+        if name == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            continue
+        try:
+            data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        return name, description
+    return "latin-1", "Latin-1 (ISO 8859-1), which decodes any bytes"
+
+
+def _sniff_delimiter(path, raw, encoding):
+    """The delimiter of the CSV text at ``path`` (or in ``raw``), among :data:`DELIMITERS`."""
+    head = _head(path, raw).decode(encoding, errors="ignore")
+    lines = head.splitlines()
+    if len(head) >= SNIFFED_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    sample = "\n".join(lines[:200])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
 
 
 def write_table(table, path, stream, output_format=None):
