@@ -1,6 +1,6 @@
 """The skmm file: a zip archive of a manifest and members, written atomically and
 read back with every member checked against the manifest (sizes, sha256, names)
-before anything in it is used. What the members hold is :mod:`skmm._persistence`'s
+before anything in it is used. What the members hold is `skmm._persistence`'s
 business."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import zlib
 
 #: Name of the format, stored in the manifest.
 FORMAT = "skmm.estimator"
-#: Version of the layout written by :func:`save`; :func:`load` reads up to this one.
+#: Version of the layout written by [`save`][skmm._persistence.save];
+#: [`load`][skmm._persistence.load] reads up to this one.
 FORMAT_VERSION = 1
 
 MANIFEST = "manifest.json"
@@ -27,7 +28,8 @@ _MAX_MANIFEST_BYTES = 1 << 20
 
 
 class PersistenceError(ValueError):
-    """A file :func:`load` refuses: not written by :func:`save`, damaged, changed
+    """A file [`load`][skmm._persistence.load] refuses: not written by
+    [`save`][skmm._persistence.save], damaged, changed
     after saving, from a newer format, or holding something that is not trusted.
 
     The message names the file and what is wrong. Nothing from a refused file

@@ -79,9 +79,9 @@ def save_keras_model_bytes(model) -> bytes:
 
 
 def load_keras_model_bytes(data: bytes, safe_mode: bool = True):
-    """Load a model written by :func:`save_keras_model_bytes` (in safe mode unless told).
+    """Load a model written by `save_keras_model_bytes` (in safe mode unless told).
 
-    Its optimizer, a fresh object, gets :func:`fuse_adam_update_step`.
+    Its optimizer, a fresh object, gets `fuse_adam_update_step`.
     """
     from keras.src.saving import saving_lib
 
@@ -111,7 +111,7 @@ def get_backend_seed_state():
 
 
 def set_backend_seed_state(state):
-    """Put back what :func:`get_backend_seed_state` returned."""
+    """Put back what `get_backend_seed_state` returned."""
     import tensorflow as tf
     from keras.src.backend.common import global_state
 

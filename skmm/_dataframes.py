@@ -1,9 +1,9 @@
 """pandas and polars tables: where skmm reads a polars object as pandas.
 
 skmm works on pandas internally. A polars ``DataFrame`` or ``Series`` given to
-any entry point (the transformers, :class:`~skmm.MultimodalInput`, the
+any entry point (the transformers, [`MultimodalInput`][skmm.compose.MultimodalInput], the
 estimators' ``X`` and ``y``) is turned into the pandas object a pandas user
-would have passed, by :func:`as_pandas`, column by column, without pyarrow:
+would have passed, by `as_pandas`, column by column, without pyarrow:
 
 - numeric columns become NumPy arrays of their dtype (no copy when the column
   has no null; an integer column with nulls becomes float64 with NaN, a

@@ -3,7 +3,8 @@
 What is exported is the network alone (``estimator.model_``: the encoders, the
 fusion and the head). The preprocessing (tokenization with the fitted
 vocabulary, image decoding and resizing, audio features, the tabular
-transformers) stays in Python: :func:`serving_inputs` runs it and returns the
+transformers) stays in Python: [`serving_inputs`][skmm._export.serving_inputs] runs it and returns
+the
 dict of named arrays the exported model takes.
 
 TensorFlow, Keras and the ONNX tools are imported inside the functions, on first use.
@@ -149,7 +150,7 @@ def serving_inputs(estimator, X):
     """Turn raw rows into the named arrays the exported model takes.
 
     Runs the fitted preprocessing in Python (for a Pipeline, every step before
-    the final estimator, e.g. :class:`~skmm.MultimodalInput`: tokenization with
+    the final estimator, e.g. [`MultimodalInput`][skmm.compose.MultimodalInput]: tokenization with
     the fitted vocabulary, image decoding and resizing, audio features, the
     tabular transformers), checks the blocks as ``predict`` does, and applies
     the estimator's feature encoder, which adds the ``<block>_present``
@@ -201,7 +202,7 @@ def export_saved_model(estimator, path):
 
     The SavedModel holds the network alone (encoders, fusion, head) in
     inference mode (dropout off); the preprocessing stays in Python, see
-    :func:`serving_inputs`. Its ``serving_default`` signature takes one
+    [`serving_inputs`][skmm._export.serving_inputs]. Its ``serving_default`` signature takes one
     keyword argument per network input (the block names and the
     ``<block>_present`` masks; int32 token ids, float32 otherwise), each
     with an open batch dimension, and returns ``{"output": ...}``: what
@@ -287,7 +288,7 @@ def export_onnx(estimator, path, *, opset=None):
     ids, float32 otherwise) whose first dimension is the dynamic ``"batch"``,
     and one output named ``"output"``: what ``estimator.model_`` returns
     (class probabilities for a classifier, values for a regressor). The
-    preprocessing stays in Python, see :func:`serving_inputs`. A JSON
+    preprocessing stays in Python, see [`serving_inputs`][skmm._export.serving_inputs]. A JSON
     description of the inputs and output (and ``classes_`` for a
     classifier) is stored in the model's ``metadata_props`` under
     ``"skmm"``.
@@ -423,7 +424,7 @@ def _probe_inputs(model, specs, n_rows=5, seed=0):
     Row 0 has every block present, the last row every block missing, the rows
     between alternate which blocks are missing; each block's values are its
     modality's ``example_rows`` (for text, more and more padding at the end,
-    as :class:`~skmm.TextTokenizer` writes it, the last row nothing else).
+    as [`TextTokenizer`][skmm.preprocessing.TextTokenizer] writes it, the last row nothing else).
     """
     rng = np.random.default_rng(seed)
     names = list(specs)

@@ -10,7 +10,7 @@ of fits (a search, a notebook that refits) then grows by several MiB per fit
 until a full collection happens to run.
 
 skmm therefore runs a full collection before every ``COLLECT_EVERY``-th
-network it builds in a process (:func:`collect_dropped_networks`): at most
+network it builds in a process (`collect_dropped_networks`): at most
 that many dropped networks wait to be freed, so memory stays flat over any
 number of fits, and the collection (a few hundred milliseconds in such a
 process) costs a few tens of milliseconds per fit. ``benchmarks/

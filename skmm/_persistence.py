@@ -1,6 +1,6 @@
 """One-file persistence whose loading runs no code from the file.
 
-:func:`save` writes a zip archive::
+[`save`][skmm._persistence.save] writes a zip archive::
 
     manifest.json        format name and version, library versions, creation time,
                          and the size and sha256 of every other member
@@ -10,13 +10,13 @@
     networks/0.keras     each fitted Keras network, in Keras' own format
     networks/1.keras     ...
 
-The estimators keep their network out of the object graph: inside :func:`save`
+The estimators keep their network out of the object graph: inside [`save`][skmm._persistence.save]
 their state names the member their network is written to (see
-:func:`archived_state`), and inside :func:`load` they take the network loaded
-from that member (see :func:`restored_network`). Pickling outside :func:`save`
+`archived_state`), and inside [`load`][skmm._persistence.load] they take the network loaded
+from that member (see `restored_network`). Pickling outside [`save`][skmm._persistence.save]
 is unchanged.
 
-:func:`load` checks the manifest and every member's sha256, refuses types that
+[`load`][skmm._persistence.load] checks the manifest and every member's sha256, refuses types that
 are not trusted before anything is constructed, and loads the networks with
 Keras' safe mode on. The format and the security model are described in
 ``docs/persistence.md``.
@@ -112,7 +112,8 @@ _LOADING = contextvars.ContextVar("skmm_loading_networks", default=None)
 
 
 class _NetworkWriter:
-    """The networks met while :func:`save` dumps the object graph, one member each."""
+    """The networks met while [`save`][skmm._persistence.save] dumps the object graph, one member
+    each."""
 
     def __init__(self):
         self._members = {}  # id(model) -> (member, model)
@@ -127,7 +128,8 @@ class _NetworkWriter:
 
 
 class _NetworkReader:
-    """The networks :func:`load` has loaded, handed to the estimators that name them."""
+    """The networks [`load`][skmm._persistence.load] has loaded, handed to the estimators that name
+    them."""
 
     def __init__(self, path, networks):
         self.path = path
@@ -148,12 +150,12 @@ class _NetworkReader:
 
 
 def saving_archive():
-    """Whether :func:`save` is dumping an object graph in this context."""
+    """Whether [`save`][skmm._persistence.save] is dumping an object graph in this context."""
     return _SAVING.get() is not None
 
 
 def archived_state(estimator, state):
-    """An estimator's pickled ``state`` as :func:`save` stores it.
+    """An estimator's pickled ``state`` as [`save`][skmm._persistence.save] stores it.
 
     The fitted network (``state["model_"]``) is replaced by the name of the
     archive member it will be written to. Keras objects anywhere else in the
@@ -180,9 +182,9 @@ def archived_state(estimator, state):
 def restored_network(state):
     """Pop the archive member an estimator's ``state`` names; return its loaded network.
 
-    None when the state names no member. Inside :func:`load`, a state holding
-    its network inline (pickled ``.keras`` bytes) is refused: :func:`save`
-    never writes one, and every network must go through :func:`load`'s checks.
+    None when the state names no member. Inside [`load`][skmm._persistence.load], a state holding
+    its network inline (pickled ``.keras`` bytes) is refused: [`save`][skmm._persistence.save]
+    never writes one, and every network must go through [`load`][skmm._persistence.load]'s checks.
     """
     reader = _LOADING.get()
     member = state.pop(NETWORK_MEMBER_KEY, None)
@@ -247,7 +249,7 @@ def save(estimator, path):
     The file is a zip archive: a manifest with the library versions and a
     sha256 for every member, the scikit-learn object graph written by
     ``skops.io``, and each Keras network in Keras' ``.keras`` format.
-    :func:`load` reads it back without running code from the file.
+    [`load`][skmm._persistence.load] reads it back without running code from the file.
 
     The file is written to a temporary file in the same directory, synced to
     disk, then renamed to ``path``: a failed save (read-only directory, full
@@ -273,7 +275,7 @@ def save(estimator, path):
     Warns
     -----
     UserWarning
-        The object graph holds types that :func:`load` does not trust by
+        The object graph holds types that [`load`][skmm._persistence.load] does not trust by
         default (e.g. your own transformer classes): loading the file will
         need ``trusted=[...]`` naming them.
 
@@ -351,18 +353,18 @@ def _warn_untrusted(path, estimator_bytes):
 
 
 def load(path, *, trusted=None, allow_unsafe_keras=False):
-    """Load an estimator written by :func:`save`, running no code from the file.
+    """Load an estimator written by [`save`][skmm._persistence.save], running no code from the file.
 
     Before anything is built, the manifest's format version and the sha256 of
     every member are checked and the estimator part is audited: it may only
     hold types skops trusts by default (scikit-learn's estimators, NumPy
-    arrays, Python containers), skmm's own (:data:`TRUSTED_TYPES`) and those
+    arrays, Python containers), skmm's own (`TRUSTED_TYPES`) and those
     passed in ``trusted``. The Keras networks are loaded in Keras' safe mode.
 
     Parameters
     ----------
     path : str or path-like
-        A file written by :func:`save`.
+        A file written by [`save`][skmm._persistence.save].
     trusted : list of str or type, default=None
         More types to trust, by fully qualified name (as listed by the error)
         or as classes. Only name types you have reviewed: loading rebuilds
@@ -374,15 +376,17 @@ def load(path, *, trusted=None, allow_unsafe_keras=False):
     Returns
     -------
     estimator : object
-        The object given to :func:`save`, with identical predictions.
+        The object given to [`save`][skmm._persistence.save], with identical predictions.
 
     Raises
     ------
     PersistenceError
-        The file is not one :func:`save` wrote, is truncated or was changed
+        The file is not one [`save`][skmm._persistence.save] wrote, is truncated or was changed
         (a sha256 differs, a member is missing or added), or comes from a
-        newer format version. Subclasses: :class:`UntrustedTypesError` (types
-        not trusted; ``.types`` lists them) and :class:`UnsafeKerasError` (a
+        newer format version. Subclasses:
+        [`UntrustedTypesError`][skmm._persistence.UntrustedTypesError] (types
+        not trusted; ``.types`` lists them) and
+        [`UnsafeKerasError`][skmm._persistence.UnsafeKerasError] (a
         network needs ``allow_unsafe_keras=True``).
     OSError
         The file cannot be read (it does not exist, permissions).

@@ -3,7 +3,7 @@
 A saved file names every object's class by module and name. skmm writes its
 public classes by their public names (``skmm.MultimodalInput``), so that a class
 may move between private modules without breaking files; older names stay
-readable through :data:`FORMER_NAMES`.
+readable through `FORMER_NAMES`.
 """
 
 from __future__ import annotations

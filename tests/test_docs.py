@@ -33,6 +33,13 @@ def test_site_builds_in_strict_mode(tmp_path):
     # The API reference rendered the docstrings, not just the headings.
     estimators = (tmp_path / "api" / "estimators" / "index.html").read_text(encoding="utf-8")
     assert "random_state" in estimators and "MultimodalClassifierCV" in estimators
+    # Docstrings use mkdocstrings' cross-references, never Sphinx roles shown as text,
+    # and the signatures were formatted (the docs extra brings the formatter).
+    role = re.compile(r":(class|func|meth|attr|data|mod|math|obj|exc|ref):(<code>|`)")
+    for page in sorted(tmp_path.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        assert not role.search(html), f"a Sphinx role shown as text in {page.relative_to(tmp_path)}"
+    assert "Formatting signatures requires" not in out.stderr + out.stdout
     shutil.rmtree(tmp_path)
 
 

@@ -187,7 +187,7 @@ def run_fit(args, console):
     Returns
     -------
     exit_code : int
-        0; failures raise a :class:`~skmm.cli._errors.CommandError`.
+        0; failures raise a `CommandError`.
     """
     problem = check_writable(args.out, "model file")
     if problem:
@@ -243,7 +243,7 @@ def run_predict(args, console):
     Returns
     -------
     exit_code : int
-        0; failures raise a :class:`~skmm.cli._errors.CommandError`.
+        0; failures raise a `CommandError`.
     """
     if args.out not in (None, STDIO):
         problem = check_writable(args.out, "output file")
@@ -294,7 +294,7 @@ def run_evaluate(args, console):
     Returns
     -------
     exit_code : int
-        0; failures raise a :class:`~skmm.cli._errors.CommandError`.
+        0; failures raise a `CommandError`.
     """
     if args.model is not None:
         return _evaluate_model(args, console)

@@ -79,7 +79,7 @@ def _is_invalid_parameter(exc):
 
 @contextmanager
 def data_errors(context=None):
-    """Turn the errors skmm raises about bad input into :class:`DataError`.
+    """Turn the errors skmm raises about bad input into `DataError`.
 
     The transformers and estimators raise ``ValueError`` (and ``TypeError`` for
     a cell of the wrong kind) with messages naming the column, the block and
@@ -87,7 +87,7 @@ def data_errors(context=None):
     before any of this runs; those checked only when the network is built
     (``fusion``, the encoders, ``optimizer``, ``loss``, ``metrics``,
     ``l2__<block>``) raise while building it, and are reported as a
-    :class:`UsageError`. Any other such error is about the data.
+    `UsageError`. Any other such error is about the data.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""The Keras callback that moves a :class:`ProgressBar` along the epochs of a fit.
+"""The Keras callback that moves a `ProgressBar` along the epochs of a fit.
 
 Imported only by the commands that train, after TensorFlow has been imported.
 """

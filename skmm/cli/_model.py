@@ -16,7 +16,7 @@ TARGETS_ATTRIBUTE = "target_names_"
 
 
 def load_model(path, debug=False):
-    """Load a model file written by ``skmm fit`` or :func:`skmm.save`.
+    """Load a model file written by ``skmm fit`` or [`skmm.save`][skmm._persistence.save].
 
     TensorFlow is imported (quietly) only once the file is known to exist.
 
@@ -34,7 +34,7 @@ def load_model(path, debug=False):
     Raises
     ------
     ModelFileError
-        The file is missing, unreadable, not written by :func:`skmm.save`,
+        The file is missing, unreadable, not written by [`skmm.save`][skmm._persistence.save],
         damaged, holds types that are not trusted, or holds no fitted model.
     """
     if not os.path.exists(path):
@@ -94,7 +94,7 @@ def model_columns(model):
     Parameters
     ----------
     model : object
-        A fitted pipeline whose first step is a :class:`~skmm.MultimodalInput`
+        A fitted pipeline whose first step is a [`MultimodalInput`][skmm.compose.MultimodalInput]
         (other models read columns this function cannot tell).
 
     Returns

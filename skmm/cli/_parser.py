@@ -36,7 +36,7 @@ of the data file. Progress bars go to standard error, data to standard output.
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse, reporting a usage error as a :class:`UsageError` (one line, exit code 2)."""
+    """argparse, reporting a usage error as a `UsageError` (one line, exit code 2)."""
 
     def error(self, message):
         where = self.prog.partition(" ")[2]

@@ -90,8 +90,9 @@ class ColumnRoles:
 
     def infer_features(self, table, root):
         """Give every column of ``table`` but the targets the role
-        :func:`skmm.compose.infer_column_roles` reads for it; return the
-        inferred :class:`~skmm.compose.ColumnRole` list.
+        [`skmm.compose.infer_column_roles`][skmm.compose.infer_column_roles] reads for it; return
+        the
+        inferred [`ColumnRole`][skmm.compose.ColumnRole] list.
 
         Raises
         ------
@@ -184,7 +185,7 @@ def block_names(roles):
 
 
 def build_input(roles, options):
-    """The :class:`~skmm.MultimodalInput` for the column roles.
+    """The [`MultimodalInput`][skmm.compose.MultimodalInput] for the column roles.
 
     Parameters
     ----------
@@ -277,7 +278,7 @@ def build_estimator(task, params, estimators):
     task : {"classification", "regression"}
     params : dict
     estimators : module
-        :mod:`skmm.estimators` (imported by the caller, quietly).
+        `skmm.estimators` (imported by the caller, quietly).
 
     Returns
     -------

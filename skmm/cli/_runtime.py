@@ -42,7 +42,7 @@ def import_estimators(debug):
     Returns
     -------
     estimators : module
-        :mod:`skmm.estimators`.
+        `skmm.estimators`.
     """
     if debug or "tensorflow" in sys.modules:
         module = import_module("skmm.estimators")

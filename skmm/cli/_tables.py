@@ -234,7 +234,7 @@ def _likely_encoding(data):
 
 
 def _sniff_delimiter(path, raw, encoding):
-    """The delimiter of the CSV text at ``path`` (or in ``raw``), among :data:`DELIMITERS`."""
+    """The delimiter of the CSV text at ``path`` (or in ``raw``), among `DELIMITERS`."""
     head = _head(path, raw).decode(encoding, errors="ignore")
     lines = head.splitlines()
     if len(head) >= SNIFFED_BYTES and len(lines) > 1:

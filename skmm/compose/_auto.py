@@ -1,10 +1,11 @@
 """The role of each column of a raw table, and the MultimodalInput those roles make.
 
-:func:`infer_column_roles` reads a table's columns by fixed rules (listed in
+[`infer_column_roles`][skmm.compose.infer_column_roles] reads a table's columns by fixed rules
+(listed in
 ``docs/dataframes.md``): the same table always gives the same roles, and a
 column the rules cannot place is an error naming it and the roles it could
-be given. :func:`make_multimodal_input` turns the roles into a
-:class:`~skmm.compose.MultimodalInput`. The estimators use both when they are
+be given. [`make_multimodal_input`][skmm.compose.make_multimodal_input] turns the roles into a
+[`MultimodalInput`][skmm.compose.MultimodalInput]. The estimators use both when they are
 given a table with text, categories, dates or file paths and no
 ``MultimodalInput`` in front.
 """
@@ -51,7 +52,7 @@ class ColumnRole:
     column : str
         The column's name.
     role : str
-        One of :data:`ROLES`.
+        One of `ROLES`.
     reason : str
         The rule, in words (``"strings, 3 distinct values"``).
     """
@@ -218,7 +219,7 @@ def infer_column_roles(X, *, root=None, roles=None):
     2. dates and times: ``datetime``;
     3. numbers: ``numeric``;
     4. strings that all end in an image or audio file extension: ``image`` or
-       ``audio`` when at least one of the first :data:`PROBED_FILES` files
+       ``audio`` when at least one of the first `PROBED_FILES` files
        exists (under ``root``) and every one found has that kind's header;
        an error when none exists, and for URLs (skmm never downloads) and
        video files;
@@ -227,7 +228,7 @@ def infer_column_roles(X, *, root=None, roles=None):
     6. strings that all parse as numbers: ``numeric``; as ISO 8601 dates
        (``"2024-03-01"``, ``"2024-03-01 12:30"``): ``datetime``;
     7. other strings: ``categorical`` when there are at most
-       :data:`MAX_CATEGORIES` distinct values and each repeats on average
+       `MAX_CATEGORIES` distinct values and each repeats on average
        (at most half as many distinct values as values), else ``text``.
 
     A column missing in every row, of empty strings, of durations, or mixing
@@ -289,17 +290,17 @@ def infer_column_roles(X, *, root=None, roles=None):
 
 
 def make_multimodal_input(X, *, root=None, roles=None):
-    """A :class:`~skmm.compose.MultimodalInput` for a raw table, its roles inferred.
+    """A [`MultimodalInput`][skmm.compose.MultimodalInput] for a raw table, its roles inferred.
 
     Numeric columns make one block (``numeric``: missing values imputed by
     the median with an indicator column, then standardized); date columns
-    one (``datetime``: :class:`~skmm.preprocessing.DatetimeFeatures`, then
+    one (``datetime``: [`DatetimeFeatures`][skmm.preprocessing.DatetimeFeatures], then
     the same); categorical columns one (``categorical``: one-hot, unknown
     values ignored, missing values a category of their own); each text,
     image and audio column a block of its own, named after the column, with
-    :class:`~skmm.preprocessing.TextTokenizer`,
-    :class:`~skmm.preprocessing.ImageNormalizer` (reading from ``root``) or
-    :class:`~skmm.preprocessing.AudioFeaturizer` at their defaults (a missing
+    [`TextTokenizer`][skmm.preprocessing.TextTokenizer],
+    [`ImageNormalizer`][skmm.preprocessing.ImageNormalizer] (reading from ``root``) or
+    [`AudioFeaturizer`][skmm.preprocessing.AudioFeaturizer] at their defaults (a missing
     cell is a missing modality).
 
     Parameters
@@ -333,8 +334,9 @@ def make_multimodal_input(X, *, root=None, roles=None):
 
 
 def input_for_roles(column_roles, *, root=None):
-    """The unfitted :class:`~skmm.compose.MultimodalInput` of :func:`make_multimodal_input`
-    for roles already inferred (a list of :class:`ColumnRole`)."""
+    """The unfitted [`MultimodalInput`][skmm.compose.MultimodalInput] of
+    [`make_multimodal_input`][skmm.compose.make_multimodal_input]
+    for roles already inferred (a list of [`ColumnRole`][skmm.compose.ColumnRole])."""
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -373,7 +375,7 @@ def input_for_roles(column_roles, *, root=None):
 def is_raw_table(X):
     """Whether ``X`` is a pandas DataFrame with a column that is not plain numbers
     (strings, categories, booleans, dates, objects): a table whose roles
-    :func:`infer_column_roles` reads."""
+    [`infer_column_roles`][skmm.compose.infer_column_roles] reads."""
     if not isinstance(X, pd.DataFrame):
         return False
     return any(

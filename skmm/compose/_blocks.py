@@ -1,12 +1,13 @@
 """The block contract between preprocessing and the network.
 
 A *block* is one named input of the fused network: a per-row array (token ids,
-images, tabular features) plus a :class:`BlockSpec` that says what the network
-must know to build an encoder for it. :class:`MultimodalBlocks` carries the
-blocks of one dataset from :class:`~skmm.MultimodalInput` to the estimator.
+images, tabular features) plus a [`BlockSpec`][skmm.compose.BlockSpec] that says what the network
+must know to build an encoder for it. [`MultimodalBlocks`][skmm.compose.MultimodalBlocks] carries
+the
+blocks of one dataset from [`MultimodalInput`][skmm.compose.MultimodalInput] to the estimator.
 
 This module depends on NumPy only; what a kind of block is comes from
-:mod:`skmm.modalities`.
+[`skmm.modalities`][skmm.modalities].
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class BlockSpec:
     kind : str
         A registered block kind (``"text"``, ``"image"``, ``"audio"``,
         ``"tabular"``, or one declared with
-        :func:`~skmm.modalities.register_modality`): which encoder the block
+        [`register_modality`][skmm.modalities.register_modality]): which encoder the block
         needs.
     shape : tuple of int
         Shape of one row (without the leading sample axis).
@@ -51,8 +52,8 @@ class BlockSpec:
         undoes it. None: the pixels are in [0, 1].
     details : tuple of (str, object) pairs, default=()
         The other entries of the transformer's ``get_block_info()`` that the
-        kind's :class:`~skmm.modalities.Modality` lists in ``info_keys``;
-        :meth:`detail` reads one.
+        kind's [`Modality`][skmm.modalities.Modality] lists in ``info_keys``;
+        `detail` reads one.
     """
 
     name: str
@@ -74,11 +75,11 @@ class BlockSpec:
 
     @property
     def modality(self):
-        """The :class:`~skmm.modalities.Modality` declaration of the block's kind."""
+        """The [`Modality`][skmm.modalities.Modality] declaration of the block's kind."""
         return get_modality(self.kind)
 
     def detail(self, key, default=None):
-        """The entry ``key`` of :attr:`details` (``default`` when absent)."""
+        """The entry ``key`` of `details` (``default`` when absent)."""
         return dict(self.details).get(key, default)
 
 
@@ -93,7 +94,7 @@ def take_rows(array, rows):
 
 
 class MultimodalBlocks(Mapping):
-    """Named arrays of one dataset, with their :class:`BlockSpec`.
+    """Named arrays of one dataset, with their [`BlockSpec`][skmm.compose.BlockSpec].
 
     It behaves as a read-only mapping ``block name -> array`` whose arrays all
     have ``n_samples`` rows. Iteration follows the order of the blocks. An

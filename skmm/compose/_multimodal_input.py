@@ -27,12 +27,13 @@ _SPECIAL = ("passthrough", "drop")
 class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=None):
     """Apply one transformer per block of columns and keep the outputs apart.
 
-    Like :class:`~sklearn.compose.ColumnTransformer`, but instead of stacking
+    Like `ColumnTransformer`, but instead of stacking
     the outputs into one 2-D float matrix it returns a
-    :class:`~skmm.compose.MultimodalBlocks`: per block, the array with its own
+    [`MultimodalBlocks`][skmm.compose.MultimodalBlocks]: per block, the array with its own
     shape and dtype (int32 token ids, float32 images, float32 tabular
-    features) and a :class:`~skmm.compose.BlockSpec` that tells
-    :class:`~skmm.MultimodalClassifier` which encoder to build. Nothing needs
+    features) and a [`BlockSpec`][skmm.compose.BlockSpec] that tells
+    [`MultimodalClassifier`][skmm.estimators.MultimodalClassifier] which encoder to build. Nothing
+    needs
     to be configured twice.
 
     Parameters
@@ -42,20 +43,21 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
         and must not contain ``"__"``. ``transformer`` is any scikit-learn
         transformer, ``"passthrough"`` (columns as float32 features) or
         ``"drop"``. Transformers that describe their output with a
-        ``get_block_info()`` method (:class:`~skmm.TextTokenizer`,
-        :class:`~skmm.ImageNormalizer`) make text or image blocks; any other
+        ``get_block_info()`` method ([`TextTokenizer`][skmm.preprocessing.TextTokenizer],
+        [`ImageNormalizer`][skmm.preprocessing.ImageNormalizer]) make text or image blocks; any
+        other
         transformer (``StandardScaler``, ``OneHotEncoder``, ...) makes a
         tabular block of float32 features (sparse output is densified).
         ``columns`` is a column name or position (the transformer then
         receives a 1-D column, as text and image transformers expect), a list
         of them (a 2-D frame), or a callable such as
-        :func:`~sklearn.compose.make_column_selector`.
+        `make_column_selector`.
 
     Attributes
     ----------
     transformers_ : list of (name, fitted transformer, columns) tuples
         The fitted transformers, ``"drop"`` blocks left out.
-    named_transformers_ : :class:`~sklearn.utils.Bunch`
+    named_transformers_ : `Bunch`
         Fitted transformers by block name.
     block_specs_ : dict of str to BlockSpec
         What each output block holds.
@@ -84,7 +86,7 @@ class MultimodalInput(TransformerMixin, _BaseComposition, auto_wrap_output_keys=
 
     Tabular blocks must produce finite numbers; a NaN or infinite value in a
     tabular block's output raises an error naming the block and the row
-    (impute first, e.g. with :class:`~sklearn.impute.SimpleImputer` in a
+    (impute first, e.g. with `SimpleImputer` in a
     pipeline as the block's transformer).
 
     Examples

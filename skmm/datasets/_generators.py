@@ -248,7 +248,7 @@ def make_multimodal_classification(
 
     return_X_y : bool, default=True
         If True, return ``(X, y)``. Otherwise return a
-        :class:`~sklearn.utils.Bunch`.
+        `Bunch`.
 
     output : {"pandas", "polars"}, default="pandas"
         Library of the returned tables. ``"polars"`` (needs polars) gives a

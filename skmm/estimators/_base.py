@@ -3,7 +3,7 @@ building, seeding, prediction, pickling; training is in ``_training``, the share
 parameter documentation in ``_docstrings``.
 
 ``MultimodalEstimatorMixin`` sits left of a scikeras wrapper class and
-implements the hooks of :class:`~._scikeras_adapter.ScikerasAdapter` (the only
+implements the hooks of `ScikerasAdapter` (the only
 module that names scikeras' private members).
 """
 

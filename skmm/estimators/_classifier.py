@@ -26,7 +26,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
     then a dense head with dropout and a sigmoid (binary) or softmax
     (multiclass) output. Training minimizes the mean cross-entropy plus
     ``l2`` times the sum of squared weights of every kernel and embedding
-    table, :math:`\\frac{1}{n}\\sum_i L(y_i, f(x_i; \\theta)) + \\lambda R(\\theta)`.
+    table, `(1/n) Σᵢ L(yᵢ, f(xᵢ; θ)) + λ R(θ)`.
 
     ``y`` may also hold several target columns (a 2-D array or a DataFrame):
 
@@ -50,7 +50,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
     splitter (``cv=KFold(5)``): scikit-learn's ``check_cv`` sorts all labels
     together to tell the target type.
 
-    Place it after :class:`~skmm.MultimodalInput` in a pipeline, or give it
+    Place it after [`MultimodalInput`][skmm.compose.MultimodalInput] in a pipeline, or give it
     a dict of arrays keyed by block name, or a plain 2-D numeric array (then
     it is a single tabular block).
 
@@ -270,7 +270,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
         Parameters
         ----------
         X : MultimodalBlocks, dict of arrays or array-like of shape (n_samples, n_features)
-            Blocks from :class:`~skmm.MultimodalInput`, a dict of arrays keyed
+            Blocks from [`MultimodalInput`][skmm.compose.MultimodalInput], a dict of arrays keyed
             by block name, or a numeric table.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Class labels (strings or integers); several columns for a

@@ -27,14 +27,15 @@ L2_PATH_RANGE = (1e-5, 1e-1)
 class MultimodalClassifierCV(MultimodalClassifier):
     """A multimodal classifier that chooses its L2 strength λ along a warm-started path.
 
-    Like :class:`MultimodalClassifier`, with the shared L2 strength λ chosen
+    Like [`MultimodalClassifier`][skmm.estimators.MultimodalClassifier], with the shared L2
+    strength λ chosen
     by cross-validation from ``l2s``, as scikit-learn's
     ``LogisticRegressionCV`` chooses ``C``. The network is built once. In
     each cross-validation fold it starts from the same initial weights and a
     fresh optimizer, trains ``epochs`` epochs at the weakest λ, then walks up
     the path: each stronger λ continues from the previous λ's weights for
     ``path_epochs`` epochs, and the held-out rows are scored after every λ.
-    All λ share one adjustable penalty (:class:`~skmm.network.AdjustableL2`),
+    All λ share one adjustable penalty (`AdjustableL2`),
     so one traced training step serves the whole path, every fold and the
     refit. ``l2_`` is the λ of best mean score (of equal means, the
     strongest). With ``refit=True`` the network goes back to its initial
@@ -62,7 +63,7 @@ class MultimodalClassifierCV(MultimodalClassifier):
         As in ``GridSearchCV``: an int is the number of folds of a
         ``StratifiedKFold`` (``KFold`` for targets with several columns).
     scoring : str, callable or None, default=None
-        What is scored on the held-out rows: None uses :meth:`score`
+        What is scored on the held-out rows: None uses `score`
         (accuracy); otherwise anything ``sklearn.metrics.check_scoring``
         accepts (e.g. ``"neg_log_loss"``). Higher is better.
     path_epochs : int or None, default=None
@@ -74,12 +75,13 @@ class MultimodalClassifierCV(MultimodalClassifier):
         set, no network is kept and ``predict`` raises ``NotFittedError``.
     <<network parameters>>
     loss : str or keras loss, default=None
-        As in :class:`MultimodalClassifier`.
+        As in [`MultimodalClassifier`][skmm.estimators.MultimodalClassifier].
     <<training parameters>>
     class_weight : dict, list of dict, "balanced" or None, default=None
-        As in :class:`MultimodalClassifier`; computed once on all of ``y``.
+        As in [`MultimodalClassifier`][skmm.estimators.MultimodalClassifier]; computed once on all
+        of ``y``.
     task_weights : sequence of float, dict or None, default=None
-        As in :class:`MultimodalClassifier`.
+        As in [`MultimodalClassifier`][skmm.estimators.MultimodalClassifier].
     <<common parameters>>
 
     Attributes
@@ -200,7 +202,8 @@ class MultimodalClassifierCV(MultimodalClassifier):
     @property
     def l2(self):
         """The chosen λ, ``l2_`` (0.0 before fit). Not a parameter: ``l2s`` lists the
-        candidates. The checks shared with :class:`MultimodalClassifier` read it."""
+        candidates. The checks shared with
+        [`MultimodalClassifier`][skmm.estimators.MultimodalClassifier] read it."""
         return getattr(self, "l2_", 0.0)
 
     @property
@@ -253,7 +256,7 @@ class MultimodalClassifierCV(MultimodalClassifier):
         Parameters
         ----------
         X : MultimodalBlocks, dict of arrays or array-like of shape (n_samples, n_features)
-            Blocks from :class:`~skmm.MultimodalInput`, a dict of arrays keyed
+            Blocks from [`MultimodalInput`][skmm.compose.MultimodalInput], a dict of arrays keyed
             by block name, or a numeric table.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Class labels.

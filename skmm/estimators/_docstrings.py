@@ -1,7 +1,7 @@
 """The parameter and attribute documentation the multimodal estimators share.
 
 Each estimator's docstring holds placeholders (``<<network parameters>>``, ...)
-that :func:`fill_docstring` replaces with the text here, so that the settings
+that `fill_docstring` replaces with the text here, so that the settings
 are documented once.
 """
 
@@ -40,7 +40,8 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
         sigmoid gates on projected features, summed; multi-head attention over
         modality tokens (absent blocks masked out), averaged; or one head per
         block with the outputs averaged over the present blocks. A fusion
-        registered with :func:`skmm.network.register_fusion` is selected by
+        registered with [`skmm.network.register_fusion`][skmm.network.register_fusion] is selected
+        by
         its name too (``docs/extending.md``).
     fusion_units : int, default=64
         Width blocks are projected to for ``"gated"`` and ``"attention"``.
@@ -48,7 +49,7 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
         Attention heads for ``"attention"``.
     text_encoder : {"bag", "lstm", "gru", "cnn", "transformer"} or str, default="bag"
         Encoder of text blocks (padding is masked), or the name of one
-        registered with :func:`skmm.network.register_text_encoder`
+        registered with [`skmm.network.register_text_encoder`][skmm.network.register_text_encoder]
         (``docs/extending.md``): ``"bag"`` is fastText's
         bag of n-grams (the mean of the embeddings of the tokens and of their
         hashed bigrams; fast, and strong on short texts and small data); the
@@ -112,7 +113,8 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
           ``l2__image=1e-3``;
         - ``encoders__<block>__<name>``: a setting of that block's built-in
           encoder instead of the network-wide one, by its name without the
-          kind's prefix (:func:`skmm.network.encoder_setting_names`), such as
+          kind's prefix
+          ([`skmm.network.encoder_setting_names`][skmm.network.encoder_setting_names]), such as
           ``encoders__review__encoder="lstm"``,
           ``encoders__review__units=64`` or ``encoders__image__filters=(32,
           64)``, checked like the network-wide setting; or a parameter of the

@@ -86,7 +86,7 @@ class BlockBatches(keras.utils.PyDataset):
 
 
 #: In-memory training data (inputs, targets and weights together) of at most this many
-#: bytes is fed by :func:`in_memory_batches`; larger data goes to Keras as arrays.
+#: bytes is fed by `in_memory_batches`; larger data goes to Keras as arrays.
 SMALL_DATA_BYTES = 32 * 2**20
 
 
@@ -114,7 +114,7 @@ def in_memory_batches(
     a small network: 6.3 s against 1.4 s here). This pipeline slices the rows
     once and shuffles them with a seed of its own, in one thread. The shuffle
     buffer holds every row, so it is meant for data up to
-    :data:`SMALL_DATA_BYTES`.
+    `SMALL_DATA_BYTES`.
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Turn what an estimator receives into checked MultimodalBlocks.
 
-Accepted: :class:`~skmm.compose.MultimodalBlocks` (from
-:class:`~skmm.MultimodalInput`), a dict of arrays keyed by block name, or a
+Accepted: [`MultimodalBlocks`][skmm.compose.MultimodalBlocks] (from
+[`MultimodalInput`][skmm.compose.MultimodalInput]), a dict of arrays keyed by block name, or a
 plain 2-D numeric table (one tabular block named ``"tabular"``).
 """
 

@@ -14,7 +14,8 @@ from ._settings import parameter_constraints
 class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, KerasRegressor):
     """A fused multimodal neural network as a scikit-learn regressor.
 
-    The same network as :class:`~skmm.MultimodalClassifier` (one encoder per
+    The same network as [`MultimodalClassifier`][skmm.estimators.MultimodalClassifier] (one encoder
+    per
     block, fusion, a dense head) ending in a linear layer with one unit per
     target. Training minimizes the mean squared error plus ``l2`` times the
     sum of squared weights of every kernel and embedding table. ``y`` may
@@ -115,7 +116,7 @@ class MultimodalRegressor(ScikerasRegressorTagsMixin, MultimodalEstimatorMixin, 
         Parameters
         ----------
         X : MultimodalBlocks, dict of arrays or array-like of shape (n_samples, n_features)
-            Blocks from :class:`~skmm.MultimodalInput`, a dict of arrays keyed
+            Blocks from [`MultimodalInput`][skmm.compose.MultimodalInput], a dict of arrays keyed
             by block name, or a numeric table.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.

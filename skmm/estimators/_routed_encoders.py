@@ -6,7 +6,8 @@ arguments ``encoders__<block>__<name>=value`` (tunable in a search as
 of block ``<block>``:
 
 - a built-in encoder gets it as one of its kind's settings, by the name
-  :func:`skmm.network.encoder_setting_names` gives (``encoder``, ``units``,
+  [`skmm.network.encoder_setting_names`][skmm.network.encoder_setting_names] gives (``encoder``,
+  ``units``,
   ``embedding_dim`` of a text block; ``filters`` of an image block; ...), in
   place of the network-wide setting (``text_encoder``, ``text_units``, ...),
   and checked against that setting's constraints;

@@ -9,7 +9,7 @@ methods. Every such name is used here and nowhere else in skmm, so that a
 scikeras release that renames one (or its replacement by skmm's own
 wrapper) is a change to this file alone.
 
-:class:`ScikerasAdapter` sits between skmm's estimator mixin and the scikeras
+`ScikerasAdapter` sits between skmm's estimator mixin and the scikeras
 class. Each scikeras hook is implemented by calling a method of skmm's own
 name, whose default here is scikeras' behaviour; skmm's estimators override
 the skmm name and reach scikeras' behaviour through ``super()``:
@@ -205,7 +205,7 @@ class ScikerasClassifierTagsMixin:
 class ScikerasRegressorTagsMixin:
     """Correct scikit-learn >= 1.6 tags for a scikeras 0.13 ``KerasRegressor``.
 
-    The same mixin-order problem as :class:`ScikerasClassifierTagsMixin`:
+    The same mixin-order problem as `ScikerasClassifierTagsMixin`:
     ``KerasRegressor(BaseWrapper, RegressorMixin)`` never runs
     ``RegressorMixin.__sklearn_tags__``, so ``is_regressor`` is False and
     ``cross_val_score`` scores it without knowing it is a regressor.

@@ -1,7 +1,7 @@
 """The estimators' parameters in one table: name, default and constraints.
 
-:data:`NETWORK_SETTINGS` are what the network builder
-(:func:`skmm.network.build_fused_network`) receives; :data:`TRAINING_SETTINGS`
+`NETWORK_SETTINGS` are what the network builder
+(`skmm.network.build_fused_network`) receives; `TRAINING_SETTINGS`
 how the network is trained. The three estimators' ``__init__`` signatures,
 their ``_parameter_constraints`` (checked by scikit-learn's
 ``_validate_params`` at the start of every fit) and the builder's defaults
@@ -27,7 +27,7 @@ from ._distribution import ACCEPTED, is_strategy
 
 
 class Registered(Constraint):
-    """The name of something registered in :mod:`skmm.network` (looked up when a fit
+    """The name of something registered in `skmm.network` (looked up when a fit
     validates its parameters): ``names`` lists the registered names."""
 
     def __init__(self, names):

@@ -236,7 +236,7 @@ class NetworkTraining(ScikerasAdapter):
         return None
 
     def _feeds_small_data(self, X, y, sample_weight):
-        """Whether in-memory data goes to Keras through :func:`in_memory_batches`: small
+        """Whether in-memory data goes to Keras through `in_memory_batches`: small
         enough, with no rows for Keras' own ``validation_split``."""
         return not self.validation_split and data_bytes(X, y, sample_weight) <= SMALL_DATA_BYTES
 
@@ -254,7 +254,7 @@ class NetworkTraining(ScikerasAdapter):
         return (X, repeat_targets(y, n_targets), sample_weight)
 
     def _fit_batches(self, batches, warm_start, epochs, initial_epoch, **kwargs):
-        """Train on ``batches`` (:class:`BlockBatches` or a ``tf.data.Dataset``), which
+        """Train on ``batches`` (`BlockBatches` or a ``tf.data.Dataset``), which
         hold the targets and weights and shuffle the rows themselves."""
         routed = {
             key[len("fit__") :]: value

@@ -1,10 +1,11 @@
 """The block kinds (modalities) skmm knows: one declaration each, looked up by kind.
 
-A :class:`Modality` declares what the blocks of a kind are (dtype, rank of a
+A [`Modality`][skmm.modalities.Modality] declares what the blocks of a kind are (dtype, rank of a
 row, whether a row may be missing, how rows are checked) and how the network
-encodes them. ``MultimodalInput``, :class:`~skmm.compose.BlockSpec`, the
+encodes them. ``MultimodalInput``, [`BlockSpec`][skmm.compose.BlockSpec], the
 estimators' input checks, the network builder and export read the
-declaration of a block's kind; :func:`register_modality` adds a kind from
+declaration of a block's kind; [`register_modality`][skmm.modalities.register_modality] adds a kind
+from
 outside the package (see ``docs/extending.md``).
 
 Nothing in this subpackage imports TensorFlow or Keras: the built-in

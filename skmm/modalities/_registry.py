@@ -1,7 +1,7 @@
-"""The registry of block kinds: one :class:`Modality` declaration per kind.
+"""The registry of block kinds: one [`Modality`][skmm.modalities.Modality] declaration per kind.
 
 Every module that needs to know what a kind of block is (``MultimodalInput``
-turning a transformer's output into a block, :class:`~skmm.compose.BlockSpec`
+turning a transformer's output into a block, [`BlockSpec`][skmm.compose.BlockSpec]
 checking a spec, the estimators checking input rows, the network builder
 choosing an encoder, export making example rows) looks the kind up here
 instead of comparing kind strings.
@@ -42,7 +42,7 @@ class Modality:
     ----------
     kind : str
         The name a transformer's ``get_block_info()["kind"]`` gives, and
-        :attr:`BlockSpec.kind <skmm.compose.BlockSpec>`.
+        `BlockSpec.kind <skmm.compose.BlockSpec>`.
     dtype : {"int32", "float32"}
         The dtype of the block's array (and of its network input).
     row_ndim : int

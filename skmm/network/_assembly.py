@@ -55,7 +55,7 @@ def build_fused_network(
     ----------
     specs : sequence of BlockSpec-like
         Objects with ``name``, ``kind`` (a kind registered in
-        :mod:`skmm.modalities`, whose declaration gives the block's encoder),
+        [`skmm.modalities`][skmm.modalities], whose declaration gives the block's encoder),
         ``shape``, ``dtype``, ``presence`` and, for text,
         ``vocabulary_size``. One named input is made per spec, plus a
         ``<name>_present`` input of shape ``(1,)`` for specs with
@@ -125,7 +125,8 @@ def build_fused_network(
         ``fusion_units // fusion_heads``).
     text_encoder : {"bag", "lstm", "gru", "cnn", "transformer"} or str, default="bag"
         Encoder of text blocks (token ids, 0 is padding), or the name of one
-        registered with :func:`register_text_encoder`: fastText's bag of
+        registered with [`register_text_encoder`][skmm.network.register_text_encoder]: fastText's
+        bag of
         n-grams (the mean of the embeddings of the tokens and of their hashed
         bigrams, see ``BigramIds``); Embedding + LSTM
         or GRU (padding masked); Embedding + two Conv1D stages (kernel 3,
@@ -135,7 +136,8 @@ def build_fused_network(
         over the real tokens.
     image_encoder : str, default="cnn"
         The name of an image encoder registered with
-        :func:`register_image_encoder`: ``"cnn"`` (Conv2D + MaxPooling
+        [`register_image_encoder`][skmm.network.register_image_encoder]: ``"cnn"`` (Conv2D +
+        MaxPooling
         stages, global average and max pooling) or the
         name of a ``keras.applications`` backbone (``"MobileNetV2"``,
         ``"ResNet50"``, ``"EfficientNetB0"``, ...), built with
@@ -168,7 +170,7 @@ def build_fused_network(
         of ``l2`` (the fusion layers and head keep ``l2``).
     block_settings : dict of str to dict, optional
         Block name -> encoder settings of that block's built-in encoder, by
-        the names :func:`encoder_setting_names` gives for its kind
+        the names [`encoder_setting_names`][skmm.network.encoder_setting_names] gives for its kind
         (``{"review": {"encoder": "lstm", "units": 64}}``), instead of the
         network-wide ones (``text_encoder``, ``text_units``, ...).
     task_units : sequence of int, optional
@@ -191,20 +193,20 @@ def build_fused_network(
           ``fusion="late"`` the blocks' own heads (``<name>_output``) are the
           auxiliary heads, trained each on its own loss beside their average.
         - ``"modulate"``: as ``"auxiliary"``, and the features of each block
-          enter the fusion through a :class:`ModulatedGradient` layer
+          enter the fusion through a `ModulatedGradient` layer
           (``<name>_modulation``) whose coefficient
-          :class:`GradientModulation` lowers for the block that fits best.
+          `GradientModulation` lowers for the block that fits best.
         - ``"blend"``: as ``"auxiliary"``, but the prediction ``output`` is a
-          :class:`HeadBlend` of the fused head (``fused_output``) and the
+          `HeadBlend` of the fused head (``fused_output``) and the
           auxiliary heads (with ``fusion="late"``: of the blocks' heads),
           over the heads whose block is present, with weights fitted after
-          training (:func:`fit_blend_weights`); it is not trained itself.
+          training (`fit_blend_weights`); it is not trained itself.
           The outputs are ``[output, fused_output, *auxiliary heads]``.
         - ``"ensemble"``: as ``"blend"``, but each block's features enter the
-          fusion through a :class:`DetachedFeatures` layer
+          fusion through a `DetachedFeatures` layer
           (``<name>_detached``), so an encoder learns from its own auxiliary
           head only (a uni-modal ensemble with a fused head on top, Du et al.,
-          ICML 2023) and :class:`BranchEarlyStopping` can stop each branch at
+          ICML 2023) and `BranchEarlyStopping` can stop each branch at
           its own best epoch. The auxiliary heads see the blocks' presence
           masks without ``modality_dropout`` (which still applies to the
           fused head).
@@ -400,7 +402,7 @@ def _blend(heads, presences, *, n_outputs, output_activation, task_units, **_):
 
 def probability_groups(n_outputs, output_activation, task_units=None):
     """How the head's units group into probability distributions (for
-    :class:`HeadBlend`): the tasks' widths, one softmax group, one Bernoulli
+    `HeadBlend`): the tasks' widths, one softmax group, one Bernoulli
     unit per sigmoid; None for other activations (values)."""
     if task_units is not None:
         return list(task_units)
@@ -450,7 +452,7 @@ def _modality(spec):
 def encoder_setting_names(kind):
     """The encoder settings of a block kind, by the names a single block's settings use.
 
-    A block's own settings (``block_settings`` of :func:`build_fused_network`,
+    A block's own settings (``block_settings`` of `build_fused_network`,
     the estimators' routed ``encoders__<block>__<name>`` parameters) name the
     network-wide settings of its kind without the kind's prefix.
 

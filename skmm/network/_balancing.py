@@ -9,12 +9,12 @@ fused head sends to the modality that currently fits best; ``"blend"`` makes
 the prediction a weighted blend of the fused head and the auxiliary heads
 (a normalized weighted geometric mean of their probabilities for a
 classifier, a weighted mean of their values for a regressor; see
-:class:`HeadBlend`), with weights fitted on held-out rows
-(:func:`fit_blend_weights`).
+`HeadBlend`), with weights fitted on held-out rows
+(`fit_blend_weights`).
 
 A balanced network has several outputs: ``outputs[0]`` (the layer named
 ``"output"``) is the prediction, the others are the heads that are trained.
-:func:`serving_network` gives the single-output view used for prediction and
+`serving_network` gives the single-output view used for prediction and
 export.
 """
 
@@ -54,7 +54,7 @@ def output_layers(model):
 
 
 def blend_layer(model):
-    """The :class:`HeadBlend` layer that makes the prediction, or None."""
+    """The `HeadBlend` layer that makes the prediction, or None."""
     first = output_layers(model)[0]
     return first if isinstance(first, HeadBlend) else None
 
@@ -81,7 +81,7 @@ def fit_blend_weights(model, head_predictions, masks, y, sample_weight, loss):
     Parameters
     ----------
     model : keras.Model
-        A network whose prediction is a :class:`HeadBlend`.
+        A network whose prediction is a `HeadBlend`.
     head_predictions : list of ndarray
         Each blended head's predictions on the held-out rows, in head order.
     masks : list of ndarray or None
@@ -175,7 +175,7 @@ def _mean_loss(loss, y, prediction, sample_weight):
 
 
 def blend(heads, factors, weights, probability_groups=None):
-    """What :class:`HeadBlend` computes, in NumPy (for fitting its weights)."""
+    """What `HeadBlend` computes, in NumPy (for fitting its weights)."""
     weighted = [w * m for w, m in zip(weights, factors, strict=True)]
     weighted_norm, present_norm = sum(weighted), sum(factors)
     shares = [
@@ -210,11 +210,11 @@ class GradientModulation(keras.callbacks.Callback):
     """Damp the fused head's gradient into the modality that currently fits best.
 
     After every training batch, each block's score is read from its auxiliary
-    head's running loss :math:`L_b` (``exp(-L_b)``, the geometric mean of the
+    head's running loss `L_b` (``exp(-L_b)``, the geometric mean of the
     probability of the true class, for a classifier; ``1 / L_b`` for a
-    regressor). With :math:`\\rho_b` a block's score over the mean score of
-    the others, its :class:`ModulatedGradient` coefficient becomes
-    :math:`1 - \\tanh(\\alpha (\\rho_b - 1))` when :math:`\\rho_b > 1`, else 1
+    regressor). With `ρ_b` a block's score over the mean score of
+    the others, its `ModulatedGradient` coefficient becomes
+    `1 - tanh(α (ρ_b - 1))` when `ρ_b > 1`, else 1
     (OGM, Peng et al., CVPR 2022; the auxiliary heads stand in for its
     per-modality logits). The coefficients go back to 1 when training ends.
 
@@ -257,7 +257,7 @@ class GradientModulation(keras.callbacks.Callback):
 
 
 def modulated_blocks(model):
-    """Block name -> :class:`ModulatedGradient` layer of a ``balance="modulate"`` network."""
+    """Block name -> `ModulatedGradient` layer of a ``balance="modulate"`` network."""
     suffix = "_modulation"
     return {
         layer.name[: -len(suffix)]: layer
@@ -300,7 +300,7 @@ class BranchEarlyStopping(keras.callbacks.Callback):
     """Stop each branch of a ``balance="ensemble"`` network at its own best epoch.
 
     The blocks' branches (encoder + auxiliary head) learn independently (their
-    features reach the fused head through :class:`DetachedFeatures`), so each
+    features reach the fused head through `DetachedFeatures`), so each
     is watched on its own head's loss: once it has not improved by
     ``min_delta`` for ``patience`` epochs, its weights go back to those of its
     best epoch and it is frozen. When every branch is frozen, the fused head
@@ -311,7 +311,7 @@ class BranchEarlyStopping(keras.callbacks.Callback):
     Parameters
     ----------
     groups : list of (label, output name, layers)
-        :func:`ensemble_groups` of the network.
+        `ensemble_groups` of the network.
     monitor : {"val_loss", "loss"}
         Watch the validation losses of the heads or their training losses.
     patience : int

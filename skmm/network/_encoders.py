@@ -111,10 +111,10 @@ def text_encoder(inputs, spec, *, embedding_dim, text_units, l2, encoder="bag"):
     """Encode token ids (0 is padding) into a flat feature vector with the text
     encoder registered as ``encoder``.
 
-    The built-in ones (:data:`TEXT_ENCODERS`): ``"bag"`` (fastText's bag of
+    The built-in ones (`TEXT_ENCODERS`): ``"bag"`` (fastText's bag of
     n-grams, Joulin et al. 2016): the mean of the embeddings of the real
     tokens and of their hashed bigrams (``BIGRAM_BUCKETS`` rows, see
-    :class:`BigramIds`); its features have ``embedding_dim`` values and no
+    `BigramIds`); its features have ``embedding_dim`` values and no
     recurrence, so it is fast and strong on short texts and small data.
     ``"lstm"`` / ``"gru"``: Embedding (padding masked) + one recurrent layer
     of ``text_units``. ``"cnn"``: Embedding, then ``TEXT_CONV_STAGES`` Conv1D
@@ -242,7 +242,8 @@ for _encoder in (
 ):
     register_text_encoder(_encoder)
 
-#: The built-in text encoders (:func:`text_encoder_names` lists the registered ones).
+#: The built-in text encoders ([`text_encoder_names`][skmm.network.text_encoder_names] lists the
+#: registered ones).
 TEXT_ENCODERS = text_encoder_names()
 
 
@@ -285,7 +286,7 @@ _encode_text = text_encoder
 
 
 def text_block_encoder(inputs, spec, *, l2, embedding_dim, text_units, text_encoder):
-    """The encoder of a text block: :func:`text_encoder` of kind ``text_encoder``."""
+    """The encoder of a text block: `text_encoder` of kind ``text_encoder``."""
     return _encode_text(
         inputs,
         spec,
@@ -297,10 +298,10 @@ def text_block_encoder(inputs, spec, *, l2, embedding_dim, text_units, text_enco
 
 
 def audio_block_encoder(inputs, spec, *, l2, audio_filters):
-    """The encoder of an audio block: :func:`audio_encoder`."""
+    """The encoder of an audio block: `audio_encoder`."""
     return audio_encoder(inputs, spec, audio_filters=audio_filters, l2=l2)
 
 
 def tabular_block_encoder(inputs, spec, *, l2, tabular_units):
-    """The encoder of a tabular block: :func:`tabular_encoder`."""
+    """The encoder of a tabular block: `tabular_encoder`."""
     return tabular_encoder(inputs, spec, tabular_units=tabular_units, l2=l2)

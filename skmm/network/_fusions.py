@@ -1,6 +1,6 @@
 """Fusions: how the blocks' features (or the blocks' predictions) become one.
 
-A :class:`Fusion` is registered under a name, the value of the estimators'
+A [`Fusion`][skmm.network.Fusion] is registered under a name, the value of the estimators'
 ``fusion`` parameter. A fusion of *features* is a function
 ``function(blocks, *, reg, **settings)``: ``blocks`` is a list of
 ``(name, features, presence)`` with ``features`` a ``(batch, width)`` Keras

@@ -1,7 +1,7 @@
 """Encoders of image blocks: the small CNN and ``keras.applications`` backbones, registered
 by name as the values of the estimators' ``image_encoder`` parameter.
 
-An :class:`ImageEncoder`'s function is
+An [`ImageEncoder`][skmm.network.ImageEncoder]'s function is
 ``function(inputs, spec, *, reg, image_filters, image_width_multiplier, image_weights)``:
 it encodes the ``(batch, height, width, channels)`` float32 images ``inputs`` of the
 block described by ``spec`` (its ``name`` to prefix layer names with, its

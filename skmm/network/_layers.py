@@ -187,12 +187,12 @@ class AdjustableL2(keras.regularizers.Regularizer):
 
     Computes ``l2 * sum(x ** 2)``, as ``keras.regularizers.L2`` does, but keeps
     ``l2`` in a non-trainable float32 variable: a traced training step reads
-    the variable, so :meth:`assign` changes the penalty of the next step
+    the variable, so `assign` changes the penalty of the next step
     without retracing. One instance can be shared by every layer of a network,
-    so one :meth:`assign` changes them all.
+    so one `assign` changes them all.
 
     The variable belongs to no layer: it is not among the model's weights, and
-    a saved model records the strength through :meth:`get_config` (each layer
+    a saved model records the strength through `get_config` (each layer
     of a reloaded model gets its own instance).
 
     Parameters
@@ -279,7 +279,7 @@ class ModulatedGradient(layers.Layer):
     The forward value is always the input. While training, the gradient that
     flows back through the layer is multiplied by ``coefficient``, a
     non-trainable variable (1.0 at first) that
-    :class:`~skmm.network.GradientModulation` lowers for the modality that
+    `GradientModulation` lowers for the modality that
     dominates the fused head (on-the-fly gradient modulation, Peng et al.,
     CVPR 2022), so the other modalities keep learning.
     """
@@ -306,7 +306,7 @@ class DetachedFeatures(layers.Layer):
     ``balance="ensemble"`` puts one on each block's features where they enter
     the fusion, so an encoder learns from its own block's auxiliary head
     only and each branch can stop training at its own best epoch
-    (:class:`~skmm.network.BranchEarlyStopping`).
+    (`BranchEarlyStopping`).
     """
 
     def call(self, inputs):
@@ -324,19 +324,19 @@ class HeadBlend(layers.Layer):
     predictions of the same target (probabilities or values), one per head;
     ``presences`` hold one ``(batch, 1)`` mask per head flagged in
     ``has_presence``, in head order (heads without a flag, such as the fused
-    head, count as present). With :math:`w` the non-trainable
-    ``blend_weights`` (uniform until :meth:`set_blend_weights` is called with
-    weights fitted on held-out rows) and :math:`m_h` the presence of head
-    :math:`h`, each head gets the factor :math:`f_h = w_h m_h`. A row whose
+    head, count as present). With `w` the non-trainable
+    ``blend_weights`` (uniform until `set_blend_weights` is called with
+    weights fitted on held-out rows) and `m_h` the presence of head
+    `h`, each head gets the factor `f_h = w_h m_h`. A row whose
     present heads all have weight 0 takes its present heads alike
-    (:math:`f_h = m_h`), and a row with no present head takes every head
+    (`f_h = m_h`), and a row with no present head takes every head
     alike.
 
     - Values (``probability_groups=None``, a regressor's heads): the output is
-      the weighted mean :math:`\\sum_h f_h p_h / \\sum_h f_h`.
+      the weighted mean `Σₕ f_h p_h / Σₕ f_h`.
     - Probabilities (``probability_groups`` given): the output is the
       normalized weighted geometric mean of the heads' distributions,
-      :math:`p \\propto \\prod_h p_h^{f_h / \\sum_h f_h}`, within each group of
+      `p ∝ Πₕ p_h^{f_h / Σₕ f_h}`, within each group of
       units: a group of one unit is a Bernoulli probability (a sigmoid unit:
       its log-odds are averaged), a group of ``k > 1`` units a categorical
       distribution over ``k`` classes (a softmax: its log-probabilities are

@@ -16,9 +16,9 @@ class MultiTaskCrossEntropy(keras.losses.Loss):
     multi-label target) or a softmax distribution otherwise. ``y_true`` holds
     one column of class codes per task (``0 .. n_classes - 1``).
 
-    The loss of a row is :math:`\\sum_t w_t L_t / \\sum_t w_t`, with
-    :math:`L_t` the binary or sparse categorical cross-entropy of task
-    :math:`t`: a weighted mean, so the scale of the loss (and the meaning of
+    The loss of a row is `Σₜ w_t L_t / Σₜ w_t`, with
+    `L_t` the binary or sparse categorical cross-entropy of task
+    `t`: a weighted mean, so the scale of the loss (and the meaning of
     the L2 strength next to it) does not grow with the number of tasks.
 
     Parameters

@@ -4,7 +4,7 @@ Each registry holds declarations (frozen dataclasses with a ``name``) of one
 type, under their names, in registration order; the value of an estimator
 parameter (``fusion``, ``text_encoder``, ``image_encoder``) is looked up in
 it. The public ``register_*`` / ``unregister_*`` / ``get_*`` / ``*_names``
-functions of :mod:`skmm.network` delegate to one :class:`NamedRegistry` each.
+functions of `skmm.network` delegate to one `NamedRegistry` each.
 """
 
 from __future__ import annotations

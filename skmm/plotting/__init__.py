@@ -1,12 +1,16 @@
 """Plots in the manner of scikit-learn's displays (``from_estimator``, ``plot``).
 
-- :class:`TrainingHistoryDisplay`: loss and metrics per epoch, training and
+- [`TrainingHistoryDisplay`][skmm.plotting.TrainingHistoryDisplay]: loss and metrics per epoch,
+  training and
   validation, the best epoch of early stopping marked.
-- :class:`L2ValidationCurveDisplay`: cross-validated score along the L2
+- [`L2ValidationCurveDisplay`][skmm.plotting.L2ValidationCurveDisplay]: cross-validated score along
+  the L2
   strength λ, computed or read from a fitted ``MultimodalClassifierCV``.
-- :func:`modality_importance` and :class:`ModalityImportanceDisplay`:
+- [`modality_importance`][skmm.plotting.modality_importance] and
+  [`ModalityImportanceDisplay`][skmm.plotting.ModalityImportanceDisplay]:
   permutation importance of whole modalities.
-- :class:`MultiTaskConfusionMatrixDisplay`: one confusion matrix per task.
+- [`MultiTaskConfusionMatrixDisplay`][skmm.plotting.MultiTaskConfusionMatrixDisplay]: one confusion
+  matrix per task.
 
 They need matplotlib (``pip install "skmm[plot]"``). Importing this module
 imports neither matplotlib nor TensorFlow; plotting imports matplotlib.

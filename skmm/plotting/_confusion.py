@@ -11,12 +11,13 @@ class MultiTaskConfusionMatrixDisplay:
     """Confusion matrices of a multi-task (or multi-label) classifier, one panel per task.
 
     Each panel is drawn by scikit-learn's
-    :class:`~sklearn.metrics.ConfusionMatrixDisplay` and titled with the
+    `ConfusionMatrixDisplay` and titled with the
     task's name. For a 1-D target use ``ConfusionMatrixDisplay`` itself:
-    it works with :class:`~skmm.MultimodalClassifier` and pipelines ending
+    it works with [`MultimodalClassifier`][skmm.estimators.MultimodalClassifier] and pipelines
+    ending
     in one.
 
-    Use :meth:`from_estimator` or :meth:`from_predictions`. All parameters
+    Use `from_estimator` or `from_predictions`. All parameters
     are stored as attributes.
 
     Parameters
@@ -168,7 +169,8 @@ class MultiTaskConfusionMatrixDisplay:
         estimator : estimator
             A fitted classifier whose ``predict`` returns
             ``(n_samples, n_tasks)`` labels, such as a
-            :class:`~skmm.MultimodalClassifier` fitted on a 2-D target, or a
+            [`MultimodalClassifier`][skmm.estimators.MultimodalClassifier] fitted on a 2-D target,
+            or a
             Pipeline ending in one.
         X : pandas.DataFrame, array-like or dict of arrays
             Input, as the estimator's ``predict`` takes it.

@@ -19,8 +19,8 @@ class TrainingHistoryDisplay:
     ``early_stopping`` or ``validation_split``). The epoch whose weights were
     kept by early stopping is marked with a vertical line.
 
-    Use :meth:`from_estimator` for a fitted estimator or pipeline, or
-    :meth:`from_history` for a history dict (``history_``, or a Keras
+    Use `from_estimator` for a fitted estimator or pipeline, or
+    `from_history` for a history dict (``history_``, or a Keras
     ``History`` callback's ``history``). All parameters are stored as
     attributes.
 
@@ -186,17 +186,18 @@ class TrainingHistoryDisplay:
         Parameters
         ----------
         estimator : estimator
-            A fitted :class:`~skmm.MultimodalClassifier`,
-            :class:`~skmm.MultimodalRegressor` or
-            :class:`~skmm.MultimodalClassifierCV` (its refit's walk along
+            A fitted [`MultimodalClassifier`][skmm.estimators.MultimodalClassifier],
+            [`MultimodalRegressor`][skmm.estimators.MultimodalRegressor] or
+            [`MultimodalClassifierCV`][skmm.estimators.MultimodalClassifierCV] (its refit's walk
+            along
             the λ path), a Pipeline ending in one, or a fitted search whose
             best estimator is one of these.
         metrics : str, list of str or None, default=None
-            The metrics to plot (see :meth:`plot`).
+            The metrics to plot (see `plot`).
         include_validation : bool, default=True
             Draw the ``val_<metric>`` curves when the history has them.
         ax : matplotlib Axes, array-like of Axes or None, default=None
-            Where to draw (see :meth:`plot`).
+            Where to draw (see `plot`).
         name : str or None, default=None
             Name put before the legend labels.
         line_kw : dict or None, default=None
@@ -268,11 +269,11 @@ class TrainingHistoryDisplay:
         best_epoch : int or None, default=None
             The epoch (1-based) to mark; None marks nothing.
         metrics : str, list of str or None, default=None
-            The metrics to plot (see :meth:`plot`).
+            The metrics to plot (see `plot`).
         include_validation : bool, default=True
             Draw the ``val_<metric>`` curves when the history has them.
         ax : matplotlib Axes, array-like of Axes or None, default=None
-            Where to draw (see :meth:`plot`).
+            Where to draw (see `plot`).
         name : str or None, default=None
             Name put before the legend labels.
         line_kw : dict or None, default=None

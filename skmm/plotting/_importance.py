@@ -36,10 +36,11 @@ def modality_importance(
     baseline, over ``n_repeats`` permutations.
 
     For a Pipeline whose first step is a fitted
-    :class:`~skmm.MultimodalInput`, the modalities are its blocks and their
+    [`MultimodalInput`][skmm.compose.MultimodalInput], the modalities are its blocks and their
     columns are taken from it. Any other fitted estimator works with an
     explicit ``groups``; for a dict of arrays (a
-    :class:`~skmm.MultimodalClassifier` fed without ``MultimodalInput``) each
+    [`MultimodalClassifier`][skmm.estimators.MultimodalClassifier] fed without ``MultimodalInput``)
+    each
     key is a modality by default.
 
     Parameters
@@ -271,10 +272,10 @@ class ModalityImportanceDisplay:
     """Bar chart of modality importances: horizontal bars with error bars, sorted.
 
     Each bar is the mean drop of the score when the modality's columns are
-    permuted (see :func:`modality_importance`), with ± one standard
+    permuted (see [`modality_importance`][skmm.plotting.modality_importance]), with ± one standard
     deviation over the permutations as its error bar; the most important
-    modality is on top. Use :meth:`from_estimator` to compute and plot, or
-    :meth:`from_importances` to plot what ``modality_importance`` returned.
+    modality is on top. Use `from_estimator` to compute and plot, or
+    `from_importances` to plot what ``modality_importance`` returned.
     All parameters are stored as attributes.
 
     Parameters
@@ -376,7 +377,7 @@ class ModalityImportanceDisplay:
 
     @classmethod
     def from_importances(cls, importances, *, ax=None, sort=True, score_name=None, bar_kw=None):
-        """Plot importances returned by :func:`modality_importance`.
+        """Plot importances returned by [`modality_importance`][skmm.plotting.modality_importance].
 
         Parameters
         ----------
@@ -436,12 +437,13 @@ class ModalityImportanceDisplay:
         score_name=None,
         bar_kw=None,
     ):
-        """Compute modality importances with :func:`modality_importance` and plot them.
+        """Compute modality importances with
+        [`modality_importance`][skmm.plotting.modality_importance] and plot them.
 
         Parameters
         ----------
         estimator : estimator
-            A fitted estimator; see :func:`modality_importance`.
+            A fitted estimator; see [`modality_importance`][skmm.plotting.modality_importance].
         X : pandas.DataFrame, ndarray of shape (n_samples, n_columns) or dict of arrays
             Data to score on, best held out from training.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)

@@ -19,9 +19,9 @@ class L2ValidationCurveDisplay:
     deviation over the folds, for the held-out (test) rows and, when known,
     the training rows; λ on a logarithmic axis; the chosen λ marked.
 
-    Use :meth:`from_estimator` to compute the curve with scikit-learn's
-    ``validation_curve`` (one fit per fold and λ), or :meth:`from_cv_results`
-    to plot what a fitted :class:`~skmm.MultimodalClassifierCV` (or a
+    Use `from_estimator` to compute the curve with scikit-learn's
+    ``validation_curve`` (one fit per fold and λ), or `from_cv_results`
+    to plot what a fitted [`MultimodalClassifierCV`][skmm.estimators.MultimodalClassifierCV] (or a
     ``GridSearchCV`` over ``l2``) already computed. All parameters are
     stored as attributes.
 
@@ -246,8 +246,8 @@ class L2ValidationCurveDisplay:
         Parameters
         ----------
         estimator : estimator
-            A :class:`~skmm.MultimodalClassifier` or
-            :class:`~skmm.MultimodalRegressor`, or a Pipeline (or other
+            A [`MultimodalClassifier`][skmm.estimators.MultimodalClassifier] or
+            [`MultimodalRegressor`][skmm.estimators.MultimodalRegressor], or a Pipeline (or other
             meta-estimator) holding one; it need not be fitted.
         X : pandas.DataFrame, array-like or dict of arrays
             Training data, as the estimator's ``fit`` takes it.
@@ -256,7 +256,7 @@ class L2ValidationCurveDisplay:
         l2s : int or array-like of float
             The λ values (>= 0; sorted, duplicates dropped). An int ``n``
             gives ``n`` values log-spaced from 1e-5 to 1e-1, as
-            :class:`~skmm.MultimodalClassifierCV` does.
+            [`MultimodalClassifierCV`][skmm.estimators.MultimodalClassifierCV] does.
         cv : int, cross-validation splitter or iterable, default=3
             As in ``validation_curve`` (an int is a stratified k-fold for a
             classifier with a 1-D target).
@@ -341,7 +341,8 @@ class L2ValidationCurveDisplay:
     ):
         """Plot the λ path a fitted estimator already scored, without refitting.
 
-        Reads ``cv_results_``: from a :class:`~skmm.MultimodalClassifierCV`
+        Reads ``cv_results_``: from a
+        [`MultimodalClassifierCV`][skmm.estimators.MultimodalClassifierCV]
         (held-out scores of every fold along its path, ``l2_`` marked; also
         with ``refit=False``), or from a ``GridSearchCV`` /
         ``RandomizedSearchCV`` that varied the λ parameter alone (training

@@ -28,7 +28,7 @@ _CROPS = ("start", "center")
 
 
 def _as_column(X):
-    """Return a :class:`~skmm.preprocessing._columns.Column` for any accepted input container."""
+    """Return a `Column` for any accepted input container."""
     return as_column(
         X,
         estimator=_NAME,
@@ -88,7 +88,7 @@ class AudioFeaturizer(SingleColumnTransformer):
     ----------
     sample_rate : int, default=16000
         Target sample rate in Hz. Clips at another rate are resampled with
-        :func:`scipy.signal.resample_poly` (polyphase filtering with the reduced
+        `scipy.signal.resample_poly` (polyphase filtering with the reduced
         ratio ``sample_rate / rate``).
 
     duration : float, default=1.0
@@ -133,7 +133,7 @@ class AudioFeaturizer(SingleColumnTransformer):
         What to do with a missing cell (None, NaN, ``pd.NA`` or an empty or
         whitespace-only string), as for every kind of block: ``"zeros"`` gives
         an all-zero output for that row and leaves it out of the learned
-        statistics (inside :class:`~skmm.MultimodalInput` the row's audio
+        statistics (inside [`MultimodalInput`][skmm.compose.MultimodalInput] the row's audio
         block is absent, presence mask 0); ``"error"`` raises a ``ValueError``
         naming the row. A path to a file that does not exist is always an
         error, and so is a column missing in every training row.
@@ -458,7 +458,7 @@ class AudioFeaturizer(SingleColumnTransformer):
         Parameters
         ----------
         X : column of audio clips
-            See :meth:`fit`.
+            See `fit`.
 
         y : None
             Ignored.
@@ -484,7 +484,7 @@ class AudioFeaturizer(SingleColumnTransformer):
         Parameters
         ----------
         X : column of audio clips
-            See :meth:`fit`.
+            See `fit`.
 
         Returns
         -------

@@ -121,7 +121,7 @@ def decode_cell(cell, kind, cfg, where):
 
 @functools.lru_cache(maxsize=16)
 def _resampling_filter(up, down):
-    """The low-pass filter :func:`scipy.signal.resample_poly` designs by default.
+    """The low-pass filter `scipy.signal.resample_poly` designs by default.
 
     Designed once per ratio instead of once per clip (``resample_poly`` copies it).
     """

@@ -1,12 +1,12 @@
 """The one input column read by each transformer, and how its cells are named in messages.
 
 Every transformer of this subpackage reads exactly one column of cells (paths,
-bytes, arrays, documents, ...). :class:`Column` holds the cells together with
+bytes, arrays, documents, ...). `Column` holds the cells together with
 what an error message needs to name one of them (column name, row position,
-index label); :func:`as_column` reads the containers shared by the image and
-audio transformers; :func:`record_input` sets or checks ``n_features_in_`` and
+index label); `as_column` reads the containers shared by the image and
+audio transformers; `record_input` sets or checks ``n_features_in_`` and
 ``feature_names_in_``. A polars ``DataFrame`` or ``Series`` is read as the
-pandas one (see :mod:`skmm._dataframes`).
+pandas one (see `skmm._dataframes`).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class Column:
 
 
 def frame_column(X, estimator, kind):
-    """Return the :class:`Column` of a DataFrame ``X``, which must have exactly one column.
+    """Return the `Column` of a DataFrame ``X``, which must have exactly one column.
 
     ``kind`` ("image", "audio", "text") names the column in the message.
     """
@@ -99,7 +99,7 @@ def frame_column(X, estimator, kind):
 
 
 def as_column(X, *, estimator, kind, items, single, wrap_hint, accepted, array_cells):
-    """Return a :class:`Column` for a Series, one-column DataFrame, list, tuple or array.
+    """Return a `Column` for a Series, one-column DataFrame, list, tuple or array.
 
     pandas and polars Series and DataFrames are accepted alike.
 
@@ -110,7 +110,7 @@ def as_column(X, *, estimator, kind, items, single, wrap_hint, accepted, array_c
     estimator : str
         Name of the transformer, the start of every message.
     kind : str
-        Kind of column ("image", "audio"), see :func:`frame_column`.
+        Kind of column ("image", "audio"), see `frame_column`.
     items : str
         What the cells are, in the plural ("images", "audio clips").
     single : tuple of type

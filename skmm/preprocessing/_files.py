@@ -1,12 +1,13 @@
 """Opening path cells safely, and resolving image paths under a trusted root directory.
 
-:func:`open_regular_file` opens the file named by a path cell (image or audio)
+`open_regular_file` opens the file named by a path cell (image or audio)
 only once it is known to be a non-empty regular file, so that a FIFO, a device
 or a directory is refused without being read.
 
-:func:`check_root` and :func:`resolve_under_root` are used by
-:class:`skmm.preprocessing.ImageNormalizer` when ``root`` is set: every path
-cell is resolved with :func:`os.path.realpath` (so ``..`` components and
+`check_root` and `resolve_under_root` are used by
+[`skmm.preprocessing.ImageNormalizer`][skmm.preprocessing.ImageNormalizer] when ``root`` is set:
+every path
+cell is resolved with `os.path.realpath` (so ``..`` components and
 symbolic links are followed) and must end up inside the resolved root.
 """
 
@@ -171,7 +172,7 @@ def resolve_under_root(cell, root, shown_root, where):
     cell : str or os.PathLike
         The path held by the cell; a relative path is taken relative to ``root``.
     root : str
-        The resolved root directory (see :func:`check_root`).
+        The resolved root directory (see `check_root`).
     shown_root : str
         The root as the user gave it, for messages.
     where : str

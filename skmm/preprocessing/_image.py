@@ -36,7 +36,7 @@ _FIT_CHUNK_PER_THREAD = 16
 
 
 def _as_column(X):
-    """Return a :class:`~skmm.preprocessing._columns.Column` for any accepted input container."""
+    """Return a `Column` for any accepted input container."""
     return as_column(
         X,
         estimator=_NAME,
@@ -106,7 +106,7 @@ class ImageNormalizer(SingleColumnTransformer):
     aspect policy and scaled to ``[0, 1]``. With ``standardize=True`` each
     channel is then centred and scaled with the mean and standard deviation
     learned in ``fit``. Images are decoded by ``n_jobs`` threads, and either all
-    at once (an array) or lazily, batch by batch (a :class:`LazyImages`).
+    at once (an array) or lazily, batch by batch (a `LazyImages`).
 
     Parameters
     ----------
@@ -169,7 +169,7 @@ default="bilinear"
         - ``"zeros"``: a missing cell becomes an all-zeros image in the output
           space, i.e. after standardization too (with ``standardize=True`` it
           stands for the training mean), and is left out of ``mean_`` and
-          ``std_``. Inside :class:`~skmm.MultimodalInput` the row's image
+          ``std_``. Inside [`MultimodalInput`][skmm.compose.MultimodalInput] the row's image
           block is absent (presence mask 0): the network ignores it for that
           row and predicts from the other blocks.
         - ``"error"``: a missing cell raises a ``ValueError`` naming the row.
@@ -179,7 +179,7 @@ default="bilinear"
         under both policies too (nothing to learn from; often a failed join).
 
     lazy : bool or "auto", default="auto"
-        Whether ``transform`` and ``fit_transform`` return a :class:`LazyImages`
+        Whether ``transform`` and ``fit_transform`` return a `LazyImages`
         (decoded batch by batch when rows are indexed) instead of an array.
         ``"auto"``: lazy when every non-missing cell is a file path and the
         decoded float32 array would take more than ``LAZY_THRESHOLD_BYTES``
@@ -236,7 +236,7 @@ default="bilinear"
 
     **Missing images** (None, NaN, ``pd.NA``, ``pd.NaT``, an empty or
     whitespace-only string) become all-zeros output images by default, which
-    :class:`~skmm.MultimodalInput` marks absent for the network; with
+    [`MultimodalInput`][skmm.compose.MultimodalInput] marks absent for the network; with
     ``missing="error"`` the cell raises a ``ValueError`` naming the row. Rows
     are never dropped.
 
@@ -244,7 +244,7 @@ default="bilinear"
     the parameter). The check is made on the path as resolved just before the
     file is opened.
 
-    **Lazy output.** A :class:`LazyImages` has ``shape``, ``dtype``, ``ndim``
+    **Lazy output.** A `LazyImages` has ``shape``, ``dtype``, ``ndim``
     and ``len`` like the array, ``take(rows)`` (select rows without decoding)
     and ``__getitem__`` (decode rows: an int, a slice, a list or array of
     positions or a boolean mask); ``np.asarray`` decodes everything. It is
@@ -375,7 +375,7 @@ default="bilinear"
     }
 
     def _decode_spec(self):
-        """Validate the parameters and return them as a :class:`DecodeSpec`."""
+        """Validate the parameters and return them as a `DecodeSpec`."""
         self._validate_params()
         size, background, max_pixels = self.size, self.background, self.max_pixels
         return DecodeSpec(
@@ -407,7 +407,7 @@ default="bilinear"
         )
 
     def _is_lazy(self, column, spec):
-        """Whether to return a :class:`LazyImages` for ``column``."""
+        """Whether to return a `LazyImages` for ``column``."""
         if not isinstance(self.lazy, str):
             return bool(self.lazy)
         nbytes = len(column) * spec.height * spec.width * spec.channels * 4
@@ -478,7 +478,7 @@ default="bilinear"
         Parameters
         ----------
         X : column of images
-            See :meth:`fit`.
+            See `fit`.
 
         y : None
             Ignored.
@@ -487,7 +487,7 @@ default="bilinear"
         -------
         X_out : ndarray of shape (n_samples, height, width, channels), dtype float32, \
 or LazyImages
-            The decoded images, or a :class:`LazyImages` when decoding is lazy
+            The decoded images, or a `LazyImages` when decoding is lazy
             (see ``lazy``).
         """
         decoder = self._decoder()
@@ -519,14 +519,14 @@ or LazyImages
         Parameters
         ----------
         X : column of images
-            See :meth:`fit`.
+            See `fit`.
 
         Returns
         -------
         X_out : ndarray of shape (n_samples, height, width, channels), dtype float32, \
 or LazyImages
             Images in ``[0, 1]``, or standardized per channel when
-            ``standardize=True``. A :class:`LazyImages` when decoding is lazy
+            ``standardize=True``. A `LazyImages` when decoding is lazy
             (see ``lazy``): every cell is checked now, and decoded when its row
             is indexed.
         """

@@ -1,6 +1,7 @@
 """Safe decoding of one image cell into a fixed-size float32 array.
 
-This module is the decoding half of :class:`skmm.preprocessing.ImageNormalizer`.
+This module is the decoding half of
+[`skmm.preprocessing.ImageNormalizer`][skmm.preprocessing.ImageNormalizer].
 Pillow is the only decoder. Every failure is raised as a ``ValueError`` (bad
 content) or ``TypeError`` (wrong kind of cell) whose message starts with the
 location of the cell (``where``) and, for files, names the path.
@@ -13,7 +14,7 @@ Safety rules applied to file paths and encoded bytes:
 * the file is opened with ``O_NONBLOCK`` where the platform has it and checked
   again with ``os.fstat``, so a path swapped for a FIFO after the first check
   cannot block the process (both checks are done by
-  :func:`~skmm.preprocessing._files.open_regular_file`, shared with the audio
+  `open_regular_file`, shared with the audio
   transformer);
 * the header is read first (``Image.open`` decodes no pixels) and an image whose
   ``width * height`` exceeds ``max_pixels`` is refused before any pixel is
@@ -155,7 +156,7 @@ def decode_into(cell, spec, out, where):
     Parameters
     ----------
     cell : object
-        One image cell (see :func:`check_cell`).
+        One image cell (see `check_cell`).
     spec : DecodeSpec
         Target geometry and policies.
     out : ndarray of shape (spec.height, spec.width, spec.channels), dtype float32

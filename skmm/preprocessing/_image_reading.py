@@ -1,5 +1,5 @@
 """Decoding a column of images into rows of a float32 array: the fitted decoding
-settings (:class:`Decoder`), decoding rows in threads, and :class:`LazyImages`, the
+settings (`Decoder`), decoding rows in threads, and `LazyImages`, the
 array-like that decodes its rows only when they are read."""
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def _row_positions(key, n_rows):
 class LazyImages:
     """Images of one column, decoded only when rows are indexed.
 
-    Returned by :meth:`ImageNormalizer.transform` (and ``fit_transform``) when
+    Returned by `ImageNormalizer.transform` (and ``fit_transform``) when
     decoding is lazy; not meant to be built directly. It holds the cells, the
     fitted decoding settings, the column name and the index labels, and behaves
     as a read-only float32 array of shape ``(n, height, width, channels)``:

@@ -43,5 +43,5 @@ def is_blank(value):
 
 
 def is_missing(value):
-    """Whether a cell stands for a missing image or clip: :func:`is_na` or :func:`is_blank`."""
+    """Whether a cell stands for a missing image or clip: `is_na` or `is_blank`."""
     return is_blank(value) or is_na(value)

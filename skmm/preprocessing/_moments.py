@@ -6,7 +6,7 @@ import numpy as np
 
 __all__ = ["STD_FLOOR", "RunningMoments"]
 
-#: Smallest standard deviation returned by :meth:`RunningMoments.finish`.
+#: Smallest standard deviation returned by `RunningMoments.finish`.
 STD_FLOOR = 1e-6
 
 
@@ -34,6 +34,6 @@ class RunningMoments:
         self.count = total
 
     def finish(self):
-        """Return ``(mean, std)``, the standard deviation floored at :data:`STD_FLOOR`."""
+        """Return ``(mean, std)``, the standard deviation floored at `STD_FLOOR`."""
         std = np.sqrt(self.m2 / self.count)
         return self.mean.copy(), np.maximum(std, STD_FLOOR)

@@ -2,8 +2,8 @@
 and any kind added next): reading the column and recording it, resetting and
 learning the per-channel standardization, standardizing the output, their tags.
 
-A subclass sets :attr:`~SingleColumnTransformer._name`, the nouns used in
-messages, and :meth:`~SingleColumnTransformer._as_column` (what containers and
+A subclass sets `_name`, the nouns used in
+messages, and `_as_column` (what containers and
 cells it accepts); its ``fit`` and ``transform`` call the steps here.
 """
 
@@ -21,7 +21,7 @@ class SingleColumnTransformer(TransformerMixin, BaseEstimator):
     """Base of the one-column media transformers (``ImageNormalizer``, ``AudioFeaturizer``).
 
     A subclass defines ``_as_column(X)``, a static method returning the
-    :class:`~skmm.preprocessing._columns.Column` of ``X`` (which containers and
+    `Column` of ``X`` (which containers and
     cells it accepts), and the three names below. Fitted with
     ``standardize=True``, it holds ``mean_`` and ``std_``, one value per channel
     (colour channel, mel band).

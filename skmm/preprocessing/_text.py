@@ -59,7 +59,7 @@ AUTO_LENGTH_BOUNDS = (8, 256)
 
 
 class _PunctuationTable(dict):
-    """Table for :meth:`str.translate` deleting every Unicode punctuation character.
+    """Table for `str.translate` deleting every Unicode punctuation character.
 
     Punctuation is every code point whose general category starts with ``"P"``
     (``Pc``, ``Pd``, ``Ps``, ``Pe``, ``Pi``, ``Pf``, ``Po``). Filled in as
@@ -75,7 +75,7 @@ class _PunctuationTable(dict):
 
 @functools.cache
 def _punctuation_table():
-    """The process-wide :class:`_PunctuationTable`."""
+    """The process-wide `_PunctuationTable`."""
     return _PunctuationTable()
 
 
@@ -146,7 +146,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         How a normalised document is cut into tokens. ``None`` splits on runs of
         whitespace. A string is a regular expression that matches one token;
         the tokens are all its non-overlapping matches (as in
-        :func:`re.findall`; the pattern may hold at most one capturing group,
+        `re.findall`; the pattern may hold at most one capturing group,
         whose text is then the token).
 
     padding : {"post", "pre"}, default="post"
@@ -176,7 +176,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
     missing : {"zeros", "error"}, default="zeros"
         What a missing document (None, NaN, ``pd.NA``, an empty or blank
         string) becomes, as for every kind of block: ``"zeros"`` gives a row
-        of padding (all zeros), which :class:`~skmm.MultimodalInput` marks
+        of padding (all zeros), which [`MultimodalInput`][skmm.compose.MultimodalInput] marks
         absent (presence mask 0); ``"error"`` raises a ``ValueError`` naming
         the column and row. A column missing in every training row raises
         under both policies.
@@ -356,7 +356,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         return tokenize
 
     def _validate_documents(self, X, *, reset):
-        """Return the :class:`~skmm.preprocessing._columns.Column` of text documents ``X``.
+        """Return the `Column` of text documents ``X``.
 
         The column's name and index are used to name rows in error messages.
         With ``reset=True`` the input-describing attributes are (re)set,
