@@ -81,7 +81,7 @@ def test_example_runs_in_smoke_mode(name, monkeypatch, capsys):
 
 
 def test_user_story_as_written():
-    """The README's user story, verbatim except for fewer rows (240 of 600), one epoch
+    """The README's user story, verbatim except for fewer rows (120 of 600), one epoch
     and a narrower image encoder: what is checked is that every step runs."""
     from sklearn.model_selection import GridSearchCV, cross_val_score
     from sklearn.pipeline import make_pipeline
@@ -90,7 +90,7 @@ def test_user_story_as_written():
     from skmm import ImageNormalizer, MultimodalClassifier, MultimodalInput, TextTokenizer
     from skmm.datasets import make_multimodal_classification
 
-    X, y = make_multimodal_classification(n_samples=240, random_state=0)
+    X, y = make_multimodal_classification(n_samples=120, random_state=0)
     pre = MultimodalInput(
         [
             ("text", TextTokenizer(max_tokens=5000, sequence_length=32), "caption"),

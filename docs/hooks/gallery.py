@@ -8,6 +8,7 @@ while the site builds: the test suite runs every example in smoke mode.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from mkdocs.structure.files import File
@@ -30,6 +31,11 @@ def _docstring(path):
 def _title_and_body(doc):
     title, _, body = doc.partition("\n")
     return title.strip().rstrip("."), body.strip()
+
+
+def _plain(title):
+    """A title for the navigation, which shows text only: ``code`` without its quotes."""
+    return re.sub(r"`{1,2}([^`]+)`{1,2}", r"\1", title)
 
 
 def _split_run(body):
@@ -78,7 +84,7 @@ def _index_page(paths):
 def on_config(config):
     nav = config["nav"]
     pages = [{"Overview": "examples/index.md"}] + [
-        {_title_and_body(_docstring(p))[0]: f"examples/{p.stem}.md"} for p in _examples()
+        {_plain(_title_and_body(_docstring(p))[0]): f"examples/{p.stem}.md"} for p in _examples()
     ]
     for i, entry in enumerate(nav):
         if isinstance(entry, dict) and "Examples" in entry:
