@@ -138,12 +138,27 @@ def _bytes_role(name, values):
     )
 
 
+def _all_parse(values, parse):
+    """Whether every value parses (the first 200 tried alone first: a text column fails
+    there, without parsing a long column whole)."""
+    head = pd.Series(values[:200])
+    if not parse(head).notna().all():
+        return False
+    return len(values) <= 200 or bool(parse(pd.Series(values)).notna().all())
+
+
+def _numbers(series):
+    return pd.to_numeric(series, errors="coerce")
+
+
+def _iso_dates(series):
+    return pd.to_datetime(series, format="ISO8601", errors="coerce", utc=True)
+
+
 def _string_role(name, values):
-    numbers = pd.to_numeric(pd.Series(values), errors="coerce")
-    if numbers.notna().all():
+    if _all_parse(values, _numbers):
         return ColumnRole(name, "numeric", "strings that are all numbers")
-    dates = pd.to_datetime(pd.Series(values), format="ISO8601", errors="coerce", utc=True)
-    if dates.notna().all():
+    if _all_parse(values, _iso_dates):
         return ColumnRole(name, "datetime", "strings that are all ISO 8601 dates")
     distinct = len(set(values))
     if distinct <= MAX_CATEGORIES and distinct <= len(values) / 2:

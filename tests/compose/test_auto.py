@@ -223,3 +223,25 @@ def test_a_table_of_plain_numbers_keeps_the_single_tabular_block():
     clf = MultimodalClassifier(epochs=1, random_state=0).fit(X, y)
     assert "multimodal_input_" not in vars(clf) and "column_roles_" not in vars(clf)
     assert list(clf.block_specs_) == ["tabular"]
+
+
+def test_a_polars_table_gets_the_roles_of_the_same_pandas_table():
+    pl = pytest.importorskip("polars")
+    X = pd.DataFrame(
+        {
+            "review": [f"review number {i} is fine" for i in range(8)],
+            "size": ["S", "M"] * 4,
+            "price": np.arange(8.0),
+            "sold": pd.date_range("2024-01-01", periods=8),
+        }
+    )
+    assert (
+        roles_of(pl.from_pandas(X))
+        == roles_of(X)
+        == {
+            "review": "text",
+            "size": "categorical",
+            "price": "numeric",
+            "sold": "datetime",
+        }
+    )
