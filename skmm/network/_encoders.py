@@ -6,7 +6,6 @@ Each encoder maps a Keras input tensor to a flat feature tensor. Every kernel
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -18,7 +17,7 @@ from ._layers import (
     PaddingMask,
     PositionEmbedding,
 )
-from ._named_registry import NamedRegistry
+from ._named_registry import Declaration, NamedRegistry
 
 
 def l2_regularizer(l2):
@@ -40,7 +39,7 @@ TEXT_CONV_STAGES = 2
 
 
 @dataclass(frozen=True)
-class TextEncoder:
+class TextEncoder(Declaration):
     """A named encoder of text blocks, the value of ``text_encoder`` that selects it.
 
     Parameters
@@ -58,17 +57,7 @@ class TextEncoder:
         One line on what it does.
     """
 
-    name: str
-    function: Callable
-    description: str = ""
-
-    def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(
-                f"A text encoder's name must be a non-empty string; got {self.name!r}."
-            )
-        if not callable(self.function):
-            raise ValueError(f"Text encoder {self.name!r}: function must be callable.")
+    what = "text encoder"
 
 
 _TEXT_ENCODERS = NamedRegistry(TextEncoder, "text_encoder", "register_text_encoder")

@@ -16,13 +16,12 @@ returns the network's output.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from keras import layers
 
 from ._layers import MaskedAveragePooling1D, ModalityMask
-from ._named_registry import NamedRegistry
+from ._named_registry import Declaration, NamedRegistry
 
 #: The settings a fusion may read.
 FUSION_SETTINGS = ("fusion_units", "fusion_heads")
@@ -32,7 +31,7 @@ COMBINES = ("features", "predictions")
 
 
 @dataclass(frozen=True)
-class Fusion:
+class Fusion(Declaration):
     """A named way to fuse the blocks.
 
     Parameters
@@ -41,6 +40,8 @@ class Fusion:
         The value of ``fusion`` that selects it.
     function : callable
         See the module's docstring for its signature.
+    description : str, default=""
+        One line on what it does.
     settings : tuple of str, default=()
         The network settings (of ``FUSION_SETTINGS``) passed to ``function``.
     combines : {"features", "predictions"}, default="features"
@@ -48,16 +49,13 @@ class Fusion:
         or the predictions of one head per block.
     """
 
-    name: str
-    function: Callable
     settings: tuple = ()
     combines: str = "features"
 
+    what = "fusion"
+
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"A fusion's name must be a non-empty string; got {self.name!r}.")
-        if not callable(self.function):
-            raise ValueError(f"Fusion {self.name!r}: function must be callable.")
+        super().__post_init__()
         object.__setattr__(self, "settings", tuple(self.settings))
         unknown = sorted(set(self.settings) - set(FUSION_SETTINGS))
         if unknown:

@@ -11,7 +11,6 @@ regularizer of every kernel (None when λ is 0).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -19,7 +18,7 @@ from keras import layers
 
 from ._encoders import l2_regularizer
 from ._layers import ReverseChannels
-from ._named_registry import NamedRegistry
+from ._named_registry import Declaration, NamedRegistry
 
 
 def image_encoder(inputs, spec, *, image_filters, image_width_multiplier, l2):
@@ -158,7 +157,7 @@ def application_encoder(inputs, spec, *, application, weights=None):
 
 
 @dataclass(frozen=True)
-class ImageEncoder:
+class ImageEncoder(Declaration):
     """A named encoder of image blocks, the value of ``image_encoder`` that selects it.
 
     Parameters
@@ -172,17 +171,7 @@ class ImageEncoder:
         One line on what it does.
     """
 
-    name: str
-    function: Callable
-    description: str = ""
-
-    def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(
-                f"An image encoder's name must be a non-empty string; got {self.name!r}."
-            )
-        if not callable(self.function):
-            raise ValueError(f"Image encoder {self.name!r}: function must be callable.")
+    what = "image encoder"
 
 
 _IMAGE_ENCODERS = NamedRegistry(ImageEncoder, "image_encoder", "register_image_encoder")

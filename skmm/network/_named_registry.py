@@ -9,6 +9,34 @@ functions of `skmm.network` delegate to one `NamedRegistry` each.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What every registered declaration has: a name, the function, a description.
+
+    Subclasses set :attr:`what` (``"text encoder"``) for messages and may add
+    fields (with defaults) and checks (calling this ``__post_init__``).
+    """
+
+    name: str
+    function: Callable
+    description: str = ""
+
+    #: What a declaration of the class is, for messages.
+    what: ClassVar[str] = "declaration"
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(
+                f"The name of a {self.what} must be a non-empty string; got {self.name!r}."
+            )
+        if not callable(self.function):
+            raise ValueError(f"{self.what.capitalize()} {self.name!r}: function must be callable.")
+
 
 class NamedRegistry:
     """Declarations of one type, by name.
