@@ -63,6 +63,22 @@ def test_audio_visual_digits_smoke(monkeypatch, capsys):
         assert label in stdout
 
 
+def test_raw_tables_smoke(monkeypatch, capsys):
+    if importlib.util.find_spec("pyarrow") is None:
+        pytest.skip(reason="pyarrow (to read the parquet file) is not installed")
+    pytest.importorskip("soundfile", reason="the audio extra (soundfile) is not installed")
+    stdout = run_smoke(
+        "raw_tables.py",
+        ["clothing_reviews/reviews.parquet", "spoken_digits/recordings", "mnist_5k"],
+        monkeypatch,
+        capsys,
+    )
+    for label in ("Review Text: text", "Division Name: categorical", "clip: audio",
+                  "image: image", "skmm, raw table, defaults", "TF-IDF + one-hot + LR",
+                  "LR, log-mel + pixels"):  # fmt: skip
+        assert label in stdout
+
+
 def test_icons_and_names_smoke(monkeypatch, capsys):
     # The icons come from a Debian package the benchmark downloads on its first run;
     # the test never downloads, it runs only where that cache already exists.
