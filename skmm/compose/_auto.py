@@ -181,6 +181,11 @@ def _object_role(name, column, root):
     if all(isinstance(value, np.ndarray) and value.ndim in (2, 3) for value in present):
         return ColumnRole(name, "image", "arrays of 2 or 3 axes (pixels)")
     kinds = sorted({t.__name__ for t in types})
+    if len(kinds) == 1:
+        raise ValueError(
+            f"Column {name!r} holds {kinds[0]} values ({present[0]!r:.60}), which no role "
+            "reads: convert them to text, numbers or dates, or drop the column."
+        )
     first = next(
         (row, value)
         for row, value in zip(column.index, column.tolist(), strict=True)

@@ -162,7 +162,10 @@ class MultimodalEstimatorMixin(NetworkTraining):
     def _raw_table_blocks(self, X, reset):
         """The blocks of a raw table (text, categories, dates, file paths): on a fresh fit
         its columns' roles are inferred (``column_roles_``) and ``multimodal_input_``
-        is fitted on it; later calls transform with that fitted input."""
+        is fitted on it; later calls transform with that fitted input. Column names
+        are read as strings (a column named 0 is the column "0")."""
+        if isinstance(X, pd.DataFrame) and not all(isinstance(c, str) for c in X.columns):
+            X = X.rename(columns=str)
         if not reset:
             if not isinstance(X, pd.DataFrame):
                 raise ValueError(

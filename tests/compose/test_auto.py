@@ -96,6 +96,7 @@ def test_strings_are_categories_when_few_values_repeat_else_text():
         (["http://x.org/a.png", "http://x.org/b.png", None], r"'c' holds URLs.*never downloads"),
         (["gone.png", "lost.png", "none.png"], r"'c' holds image file names.*none of the first 3"),
         (pd.to_timedelta([1, 2, 3], unit="s"), r"'c' holds durations"),
+        ([[1, 2], [3], None], r"'c' holds list values, which no role reads"),
         ([b"not an image", b"nor this", None], r"'c' holds bytes that are not"),
     ],
 )
@@ -245,3 +246,11 @@ def test_a_polars_table_gets_the_roles_of_the_same_pandas_table():
             "sold": "datetime",
         }
     )
+
+
+def test_columns_named_by_numbers_are_read_as_strings():
+    X = pd.DataFrame({0: [f"review {i} text" for i in range(30)], 1: np.arange(30.0)})
+    y = np.arange(30) % 2
+    clf = MultimodalClassifier(epochs=1, random_state=0, balance=None).fit(X, y)
+    assert clf.column_roles_ == {"0": "text", "1": "numeric"}
+    assert clf.predict(X.iloc[:3]).shape == (3,)
