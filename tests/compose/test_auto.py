@@ -96,7 +96,7 @@ def test_strings_are_categories_when_few_values_repeat_else_text():
         (["http://x.org/a.png", "http://x.org/b.png", None], r"'c' holds URLs.*never downloads"),
         (["gone.png", "lost.png", "none.png"], r"'c' holds image file names.*none of the first 3"),
         (pd.to_timedelta([1, 2, 3], unit="s"), r"'c' holds durations"),
-        ([[1, 2], [3], None], r"'c' holds list values, which no role reads"),
+        ([[1, 2], [3], None], r"'c' holds list values \(\[1, 2\]\), which no role reads"),
         ([b"not an image", b"nor this", None], r"'c' holds bytes that are not"),
     ],
 )
