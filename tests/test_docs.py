@@ -70,7 +70,7 @@ def test_pages_render_in_a_headless_browser(site, tmp_path):
 
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+        pytest.skip(reason="Chromium is not installed (Debian: apt-get install chromium)")
     folder, _ = site
     role = re.compile(r":(class|func|meth|attr|data|mod|math):(<code>|`)")
     for page in BROWSED:

@@ -74,7 +74,7 @@ def test_the_switch_shows_them_again(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-3000:]
     if not noise_in(out.stderr):
-        pytest.skip("TensorFlow writes no start-up lines on this machine")
+        pytest.skip(reason="TensorFlow writes no start-up lines on this machine")
 
 
 def test_the_command_line_shows_none_either(tmp_path):

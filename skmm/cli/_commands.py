@@ -79,15 +79,20 @@ def _source(path):
     return "standard input" if path == STDIO else path
 
 
-def _read_training_table(args, roles):
-    """The table with the roles' columns checked, paths resolved, numbers converted."""
-    table = read_table(
+def _read_data(args, string_columns=()):
+    """The table ``DATA`` names, read with the command line's format options."""
+    return read_table(
         args.data,
         args.input_format,
-        roles.string_columns,
+        string_columns,
         delimiter=args.delimiter,
         encoding=args.encoding,
     )
+
+
+def _read_training_table(args, roles):
+    """The table with the roles' columns checked, paths resolved, numbers converted."""
+    table = _read_data(args, roles.string_columns)
     source = _source(args.data)
     require_columns(table, roles.targets, source, "--target")
     for role, columns in roles.by_role():
@@ -126,9 +131,7 @@ def _training_setup(args, console):
                 "the data as a file, or the roles with --text, --image, --audio, --numeric, "
                 "--datetime, --categorical"
             )
-        first = read_table(
-            args.data, args.input_format, delimiter=args.delimiter, encoding=args.encoding
-        )
+        first = _read_data(args)
         require_columns(first, roles.targets, _source(args.data), "--target")
         inferred = roles.infer_features(first, data_directory(args.data))
         reasons = {role.column: role.reason for role in inferred}
@@ -215,13 +218,7 @@ def run_fit(args, console):
 def _prediction_input(model, args):
     """The table to predict, with the model's columns checked and prepared."""
     roles, used = model_columns(model)
-    table = read_table(
-        args.data,
-        args.input_format,
-        roles.string_columns,
-        delimiter=args.delimiter,
-        encoding=args.encoding,
-    )
+    table = _read_data(args, roles.string_columns)
     source = _source(args.data)
     require_columns(table, used, source, f"the model {args.model!r}")
     if getattr(args, "id", None) is not None:
