@@ -4,9 +4,8 @@ and arguments given in the wrong order told so."""
 import pandas as pd
 import pytest
 
-from skmm.cli import main
 from skmm.cli._tables import read_table
-from tests.cli.test_errors import assert_one_error_line
+from tests.cli.test_errors import assert_one_error_line, run
 
 FRAME = pd.DataFrame(
     {
@@ -15,12 +14,6 @@ FRAME = pd.DataFrame(
         "y": [0, 1, 0, 1] * 5,
     }
 )
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize("sep", [",", ";", "\t", "|"])

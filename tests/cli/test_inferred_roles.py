@@ -7,15 +7,8 @@ import pandas as pd
 import pytest
 
 import skmm
-from skmm.cli import main
 from tests.cli.test_commands import TINY, absolute_paths, write_table
-from tests.cli.test_errors import assert_one_error_line
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.cli.test_errors import assert_one_error_line, run
 
 
 @pytest.fixture(scope="module")
