@@ -63,6 +63,25 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
     image_weights : None or str, default=None
         Weights of an applications backbone: None (random), a local weights
         file, or ``"imagenet"`` (downloaded by Keras; needs network access).
+    video_encoder : {"gru", "lstm", "conv", "attention", "mean"} or str, default="gru"
+        Temporal encoder of video blocks, over the features of their frames
+        (padding frames masked out): a GRU or LSTM of ``video_units``, two
+        Conv1D stages over time, self-attention over the frames, or the mean
+        of the frame features (blind to frame order, so blind to motion); or
+        the name of one registered with
+        [`skmm.network.register_video_encoder`][skmm.network.register_video_encoder].
+    video_frame_encoder : str, default="grid"
+        Encoder applied to every frame of a video block with shared weights:
+        ``"grid"`` (Conv2D stages of ``video_filters`` pooled to a 4x4 grid,
+        so that features keep where things are, projected to
+        ``video_units``), or any ``image_encoder`` name (``"cnn"``, a
+        ``keras.applications`` backbone loading ``video_weights``).
+    video_filters : tuple of int, default=(32, 64)
+        Filters of each Conv2D stage of the frame encoder.
+    video_units : int, default=64
+        Width of the frame features and of the temporal encoder.
+    video_weights : None or str, default=None
+        Local weights file of a ``keras.applications`` frame encoder.
     block_encoders : dict of str to keras layer or callable, default=None
         A Keras layer (registered, so that fitted models pickle), or a
         callable taking the block's Keras input and returning a

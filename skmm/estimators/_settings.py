@@ -22,6 +22,8 @@ from ..network import (
     fusion_names,
     image_encoder_names,
     text_encoder_names,
+    video_encoder_names,
+    video_frame_encoder_names,
 )
 from ._distribution import ACCEPTED, is_strategy
 
@@ -67,6 +69,11 @@ NETWORK_SETTINGS = {
     "text_encoder": ("bag", [Registered(text_encoder_names)]),
     "image_encoder": ("cnn", [Registered(image_encoder_names)]),
     "image_weights": (None, [None, str, os.PathLike]),
+    "video_encoder": ("gru", [Registered(video_encoder_names)]),
+    "video_frame_encoder": ("grid", [Registered(video_frame_encoder_names)]),
+    "video_filters": ((32, 64), [PositiveInts()]),
+    "video_units": (64, _positive_int()),
+    "video_weights": (None, [None, str, os.PathLike]),
     "block_encoders": (None, [None, dict]),
     "balance": ("ensemble", [None, StrOptions(set(BALANCES))]),
     # entries checked by the builder

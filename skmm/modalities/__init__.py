@@ -12,7 +12,7 @@ Nothing in this subpackage imports TensorFlow or Keras: the built-in
 encoders import the network layer when a network is built.
 """
 
-from ._builtin import AUDIO, IMAGE, TABULAR, TEXT
+from ._builtin import AUDIO, IMAGE, TABULAR, TEXT, VIDEO
 from ._registry import (
     PRESENCE_SUFFIX,
     Modality,
@@ -32,6 +32,7 @@ __all__ = [
     "PRESENCE_SUFFIX",
     "TABULAR",
     "TEXT",
+    "VIDEO",
     "get_modality",
     "modalities",
     "modality_kinds",

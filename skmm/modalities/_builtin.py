@@ -1,4 +1,4 @@
-"""The four built-in block kinds: text, image, audio and tabular.
+"""The built-in block kinds: text, image, video, audio and tabular.
 
 Each encoder imports ``skmm.network`` (and so Keras) when a network is built,
 never when this module is imported.
@@ -23,6 +23,10 @@ def _text_encoder(inputs, spec, **settings):
 
 def _image_encoder(inputs, spec, **settings):
     return _network().image_block_encoder(inputs, spec, **settings)
+
+
+def _video_encoder(inputs, spec, **settings):
+    return _network().video_block_encoder(inputs, spec, **settings)
 
 
 def _audio_encoder(inputs, spec, **settings):
@@ -78,6 +82,20 @@ def _image_from_array(name, array):
     return _spec(name, "image", array, dtype="float32") if array.ndim == 4 else None
 
 
+def _video_from_array(name, array):
+    return _spec(name, "video", array, dtype="float32") if array.ndim == 5 else None
+
+
+def _example_clips(rng, shape, spec):
+    """Random frames, the second row's last frames zero (a short clip's padding) and the
+    last row all zero (a missing clip)."""
+    clips = rng.random(shape).astype(np.float32) + np.float32(0.01)
+    if shape[0] > 1 and shape[1] > 1:
+        clips[1, shape[1] // 2 :] = 0.0
+    clips[-1] = 0.0
+    return clips
+
+
 def _tabular_from_array(name, array):
     return _spec(name, "tabular", array, dtype="float32") if array.ndim in (1, 2) else None
 
@@ -119,6 +137,28 @@ IMAGE = register_modality(
         example_rows=_example_pixels,
         augmentable=True,
         description="images (n, height, width, channels)",
+    )
+)
+
+VIDEO = register_modality(
+    Modality(
+        "video",
+        dtype="float32",
+        row_ndim=4,
+        encoder=_video_encoder,
+        encoder_settings=(
+            "video_encoder",
+            "video_frame_encoder",
+            "video_filters",
+            "video_units",
+            "video_weights",
+        ),
+        encoder_choice="video_encoder",
+        may_be_missing=True,
+        info_keys=("pixel_scaling",),
+        from_array=_video_from_array,
+        example_rows=_example_clips,
+        description="clips (n, n_frames, height, width, channels), all-zero frames padding",
     )
 )
 

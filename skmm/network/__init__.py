@@ -47,10 +47,40 @@ from ._image_encoders import (
     unregister_image_encoder,
 )
 from ._inference import PredictFunction
+from ._video_encoders import (
+    FrameMask,
+    FramesFromBatch,
+    FramesToBatch,
+    VideoEncoder,
+    VideoFrameEncoder,
+    get_video_encoder,
+    get_video_frame_encoder,
+    register_video_encoder,
+    register_video_frame_encoder,
+    unregister_video_encoder,
+    unregister_video_frame_encoder,
+    video_block_encoder,
+    video_encoder_names,
+    video_frame_encoder_names,
+)
 from ._layers import AdjustableL2, DetachedFeatures, HeadBlend, ModulatedGradient
 from ._losses import MultiTaskCrossEntropy
 
 __all__ = [
+    "FrameMask",
+    "FramesFromBatch",
+    "FramesToBatch",
+    "VideoEncoder",
+    "VideoFrameEncoder",
+    "get_video_encoder",
+    "get_video_frame_encoder",
+    "register_video_encoder",
+    "register_video_frame_encoder",
+    "unregister_video_encoder",
+    "unregister_video_frame_encoder",
+    "video_block_encoder",
+    "video_encoder_names",
+    "video_frame_encoder_names",
     "AdjustableL2",
     "BALANCES",
     "BranchEarlyStopping",

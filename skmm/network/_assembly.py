@@ -42,6 +42,11 @@ def build_fused_network(
     text_encoder="bag",
     image_encoder="cnn",
     image_weights=None,
+    video_encoder="gru",
+    video_frame_encoder="grid",
+    video_filters=(32, 64),
+    video_units=64,
+    video_weights=None,
     block_encoders=None,
     block_l2=None,
     block_settings=None,
@@ -155,6 +160,25 @@ def build_fused_network(
         Weights of a backbone: None for random initialization, or the path
         of a local weights file. ``"imagenet"`` also works for users online
         (Keras downloads the weights).
+    video_encoder : {"gru", "lstm", "conv", "attention", "mean"} or str, default="gru"
+        Temporal encoder of video blocks, over the features of their frames
+        (padding frames masked out), or the name of one registered with
+        [`register_video_encoder`][skmm.network.register_video_encoder]: a GRU
+        or an LSTM of ``video_units``; two Conv1D stages over time, averaged;
+        self-attention over the frames with learned positions, averaged; or
+        the plain mean of the frame features, which is blind to frame order.
+    video_frame_encoder : str, default="grid"
+        Encoder of each frame (shared weights across frames): ``"grid"``
+        (Conv2D stages of ``video_filters``, average-pooled to a 4x4 grid so
+        that the features keep where things are, flattened and projected to
+        ``video_units``), or any image encoder name (``"cnn"``, a
+        ``keras.applications`` backbone with ``video_weights``).
+    video_filters : sequence of int, default=(32, 64)
+        Filters of each Conv2D stage of the frame encoder.
+    video_units : int, default=64
+        Width of the frame features (``"grid"``) and of the temporal encoder.
+    video_weights : None or str, default=None
+        Weights file of a ``keras.applications`` frame encoder.
     block_encoders : dict, optional
         Block name -> Keras layer, or callable taking the block's input
         tensor and returning a flat ``(batch, features)`` tensor, used
@@ -259,6 +283,11 @@ def build_fused_network(
         image_width_multiplier=image_width_multiplier,
         image_encoder=image_encoder,
         image_weights=image_weights,
+        video_encoder=video_encoder,
+        video_frame_encoder=video_frame_encoder,
+        video_filters=tuple(video_filters),
+        video_units=video_units,
+        video_weights=video_weights,
         audio_filters=audio_filters,
         tabular_units=tabular_units,
     )

@@ -1,4 +1,4 @@
-"""Transformers that turn raw columns (text, images, audio) into model-ready arrays.
+"""Transformers that turn raw columns (text, images, audio, video) into model-ready arrays.
 
 Nothing in this subpackage imports TensorFlow or Keras.
 """
@@ -7,5 +7,14 @@ from ._audio import AudioFeaturizer
 from ._datetime import DatetimeFeatures
 from ._image import ImageNormalizer
 from ._text import TextTokenizer
+from ._video import LazyVideos, VideoFrames, frame_mask
 
-__all__ = ["AudioFeaturizer", "DatetimeFeatures", "ImageNormalizer", "TextTokenizer"]
+__all__ = [
+    "AudioFeaturizer",
+    "DatetimeFeatures",
+    "ImageNormalizer",
+    "LazyVideos",
+    "TextTokenizer",
+    "VideoFrames",
+    "frame_mask",
+]

@@ -5,7 +5,8 @@ only once it is known to be a non-empty regular file, so that a FIFO, a device
 or a directory is refused without being read.
 
 `check_root` and `resolve_under_root` are used by
-[`skmm.preprocessing.ImageNormalizer`][skmm.preprocessing.ImageNormalizer] when ``root`` is set:
+[`skmm.preprocessing.ImageNormalizer`][skmm.preprocessing.ImageNormalizer] and
+[`skmm.preprocessing.VideoFrames`][skmm.preprocessing.VideoFrames] when ``root`` is set:
 every path
 cell is resolved with `os.path.realpath` (so ``..`` components and
 symbolic links are followed) and must end up inside the resolved root.
@@ -114,13 +115,15 @@ def open_regular_file(path, where, noun, *, expected, directory_hint=None):
         yield fh
 
 
-def check_root(root):
+def check_root(root, estimator="ImageNormalizer"):
     """Validate ``root`` and return it resolved (absolute, symlinks followed).
 
     Parameters
     ----------
     root : str or os.PathLike
         An existing directory.
+    estimator : str, default="ImageNormalizer"
+        The transformer whose parameter it is, the start of every message.
 
     Returns
     -------
@@ -134,7 +137,7 @@ def check_root(root):
     """
     if not isinstance(root, (str, os.PathLike)):
         raise ValueError(
-            "ImageNormalizer: root must be the path of an existing directory (str or "
+            f"{estimator}: root must be the path of an existing directory (str or "
             f"pathlib.Path) or None; got a {type(root).__name__} ({root!r})."
         )
     path = os.fspath(root)
@@ -142,7 +145,7 @@ def check_root(root):
         path = os.fsdecode(path)
     if not path:
         raise ValueError(
-            "ImageNormalizer: root must be the path of an existing directory or None; got an "
+            f"{estimator}: root must be the path of an existing directory or None; got an "
             "empty string."
         )
     try:
@@ -150,21 +153,20 @@ def check_root(root):
         exists = is_dir or os.path.exists(path)
     except ValueError as exc:  # e.g. an embedded NUL character
         raise ValueError(
-            f"ImageNormalizer: root must be the path of an existing directory; got {path!r} "
-            f"({exc})."
+            f"{estimator}: root must be the path of an existing directory; got {path!r} ({exc})."
         ) from None
     if not exists:
         raise ValueError(
-            f"ImageNormalizer: root must be an existing directory; {path!r} does not exist."
+            f"{estimator}: root must be an existing directory; {path!r} does not exist."
         )
     if not is_dir:
         raise ValueError(
-            f"ImageNormalizer: root must be an existing directory; {path!r} is not a directory."
+            f"{estimator}: root must be an existing directory; {path!r} is not a directory."
         )
     return os.path.realpath(path)
 
 
-def resolve_under_root(cell, root, shown_root, where):
+def resolve_under_root(cell, root, shown_root, where, noun="image"):
     """Return the real path of the path cell ``cell``, checked to lie inside ``root``.
 
     Parameters
@@ -177,6 +179,8 @@ def resolve_under_root(cell, root, shown_root, where):
         The root as the user gave it, for messages.
     where : str
         Location of the cell, used as the start of every error message.
+    noun : str, default="image"
+        What the file holds ("image", "video"), as in "image path".
 
     Raises
     ------
@@ -189,14 +193,14 @@ def resolve_under_root(cell, root, shown_root, where):
     try:
         resolved = os.path.realpath(os.path.join(root, path))
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{where}: cannot resolve image path {path!r} ({exc}).") from exc
+        raise ValueError(f"{where}: cannot resolve {noun} path {path!r} ({exc}).") from exc
     try:
         inside = os.path.normcase(os.path.commonpath([root, resolved])) == os.path.normcase(root)
     except ValueError:  # different drives
         inside = False
     if not inside:
         raise ValueError(
-            f"{where}: image path {path!r} resolves to {resolved!r}, which is outside root "
+            f"{where}: {noun} path {path!r} resolves to {resolved!r}, which is outside root "
             f"{shown_root!r}. Expected a path inside root (relative paths are taken relative "
             "to root; '..' and symbolic links are followed)."
         )

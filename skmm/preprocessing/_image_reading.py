@@ -46,6 +46,14 @@ class Decoder:
     mean: np.ndarray | None = None  # float32 (channels,), when standardizing
     std: np.ndarray | None = None
 
+    #: The transformer whose cells it decodes, the start of every message.
+    name = _NAME
+
+    @property
+    def row_shape(self):
+        """The shape of one decoded row, ``(height, width, channels)``."""
+        return (self.spec.height, self.spec.width, self.spec.channels)
+
     def with_stats(self, mean, std):
         return Decoder(
             self.spec,
@@ -104,18 +112,20 @@ class _FirstFailure:
 
 
 def decode_rows(decoder, column, rows, out):
-    """Decode ``column`` rows ``rows`` into ``out[0 .. len(rows))``; return their presence.
+    """Decode ``column`` rows ``rows`` into ``out[0 .. len(rows))``; return what
+    ``decoder.decode`` returned for each row: its presence (1 or 0), or for a video
+    its number of real frames (0 when missing).
 
     Uses ``decoder.n_jobs`` threads. PIL image cells are decoded in the calling
     thread (the caller's objects are not touched from two threads at once).
     """
     rows = np.asarray(rows, dtype=np.intp)
-    present = np.ones(len(rows), dtype=bool)
+    present = np.ones(len(rows), dtype=np.intp)
     cells = column.cells
 
     def decode(j):
         k = int(rows[j])
-        present[j] = decoder.decode(cells[k], out[j], column.where(k, _NAME))
+        present[j] = decoder.decode(cells[k], out[j], column.where(k, decoder.name))
 
     threads = min(n_threads(decoder.n_jobs), len(rows))
     if threads <= 1:
@@ -231,8 +241,7 @@ class LazyImages:
     @property
     def shape(self):
         """``(n, height, width, channels)``."""
-        spec = self._decoder.spec
-        return (len(self._column), spec.height, spec.width, spec.channels)
+        return (len(self._column), *self._decoder.row_shape)
 
     @property
     def dtype(self):
@@ -241,8 +250,8 @@ class LazyImages:
 
     @property
     def ndim(self):
-        """Always 4."""
-        return 4
+        """4 for images, 5 for videos."""
+        return 1 + len(self._decoder.row_shape)
 
     @property
     def nbytes(self):
@@ -255,11 +264,10 @@ class LazyImages:
     def __repr__(self):
         name = self._column.name
         column = "" if name is None else f", column={format_label(name)}"
-        return f"LazyImages(shape={self.shape}, dtype=float32{column})"
+        return f"{type(self).__name__}(shape={self.shape}, dtype=float32{column})"
 
     def _decode(self, rows):
-        spec = self._decoder.spec
-        out = np.empty((len(rows), spec.height, spec.width, spec.channels), dtype=np.float32)
+        out = np.empty((len(rows), *self._decoder.row_shape), dtype=np.float32)
         decode_rows(self._decoder, self._column, rows, out)
         return out
 
@@ -306,7 +314,7 @@ class LazyImages:
                 f"slice; got the integer {indices!r}. Use take([i]) for one row."
             )
         rows = _row_positions(indices, len(self))
-        return LazyImages(self._column.take(rows), self._decoder)
+        return type(self)(self._column.take(rows), self._decoder)
 
     def __array__(self, dtype=None, copy=None):
         """Decode every row (so ``np.asarray(images)`` works)."""
