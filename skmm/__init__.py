@@ -8,7 +8,7 @@ and the estimators (``MultimodalClassifier``, ``MultimodalClassifierCV``,
 from importlib import import_module
 
 from .compose import MultimodalInput, make_multimodal_input
-from .preprocessing import AudioFeaturizer, ImageNormalizer, TextTokenizer
+from .preprocessing import AudioFeaturizer, ImageNormalizer, TextTokenizer, VideoFrames
 
 __version__ = "0.1.0.dev0"
 
@@ -24,6 +24,7 @@ __all__ = [
     "UnsafeKerasError",
     "UntrustedTypesError",
     "VersionMismatchWarning",
+    "VideoFrames",
     "__version__",
     "export_onnx",
     "export_saved_model",

@@ -19,6 +19,7 @@ from skmm import (
     MultimodalInput,
     MultimodalRegressor,
     TextTokenizer,
+    VideoFrames,
 )
 
 REGISTRY = [
@@ -41,6 +42,7 @@ REGISTRY = [
     ),
     ImageNormalizer(size=(8, 8)),
     AudioFeaturizer(sample_rate=8000, duration=0.1, n_mels=8),
+    VideoFrames(n_frames=2, size=(4, 4)),
 ]
 
 # Public estimators that scikit-learn's checks cannot exercise, with the reason and

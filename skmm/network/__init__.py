@@ -47,6 +47,8 @@ from ._image_encoders import (
     unregister_image_encoder,
 )
 from ._inference import PredictFunction
+from ._layers import AdjustableL2, DetachedFeatures, HeadBlend, ModulatedGradient
+from ._losses import MultiTaskCrossEntropy
 from ._video_encoders import (
     FrameMask,
     FramesFromBatch,
@@ -63,8 +65,6 @@ from ._video_encoders import (
     video_encoder_names,
     video_frame_encoder_names,
 )
-from ._layers import AdjustableL2, DetachedFeatures, HeadBlend, ModulatedGradient
-from ._losses import MultiTaskCrossEntropy
 
 __all__ = [
     "FrameMask",

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._files import open_regular_file
 from ._messages import describe_value, is_missing
+from ._video_decoding import read_audio_track
 
 _EXPECTED_CELL = (
     "Expected a file path (str or pathlib.Path), the encoded bytes of an audio file, a "
@@ -243,7 +244,13 @@ def _decode_path(cell, cfg, where):
 
 
 def _decode_stream(fh, cfg, where, source, hint):
-    """Read a file object with libsndfile: header checks first, then the samples."""
+    """Read a file object: the audio track of a video container (MP4, WebM, AVI, ...)
+    with PyAV, anything else with libsndfile; header checks first, then the samples."""
+    track = read_audio_track(fh, where, source, cfg.max_duration, hint)
+    if track is not None:
+        data, rate = track
+        _check_source_rate(rate, where, source)
+        return _check_samples(_mix_down(data), where, source), rate
     sf = _soundfile()
     try:
         sound = sf.SoundFile(fh)

@@ -257,6 +257,7 @@ def _container(fh, where, source, hint):
             f"{head[:8]!r}). Expected one of: {', '.join(CONTAINERS.values())}. Playlists "
             f"(.m3u8), concat lists and streams are refused.{hint}"
         )
+    _check_trailer(fh, demuxer, where, source)
     try:
         return av.open(fh, mode="r", format=demuxer)
     except Exception as exc:
@@ -297,6 +298,28 @@ def _count_frames(container, stream, sampling, where, source):
     return count
 
 
+def _check_counted_frames(count, seconds, rate, where, source):
+    """A container whose packets fall well short of the duration its header declares
+    was cut short."""
+    if seconds and rate and 0 < count < 0.9 * seconds * rate - 1:
+        raise ValueError(
+            f"{where}: {source} declares {seconds:.6g} s at {rate:.6g} frames/s but holds "
+            f"only {count} frames; it is truncated."
+        )
+
+
+def _check_trailer(fh, demuxer, where, source):
+    """A GIF ends with its trailer byte (';'): without it the file was cut short, and
+    FFmpeg would silently read the frames before the cut."""
+    if demuxer != "gif":
+        return
+    fh.seek(-1, os.SEEK_END)
+    last = fh.read(1)
+    fh.seek(0)
+    if last != b";":
+        raise ValueError(f"{where}: {source} is a GIF without its trailer byte; it is truncated.")
+
+
 def _check_header(stream, container, image_spec, sampling, where, source):
     """Refuse a clip by its header: pixels per frame, and duration."""
     width, height = stream.codec_context.width, stream.codec_context.height
@@ -329,13 +352,15 @@ def _decode_stream(fh, image_spec, sampling, out, where, source, hint):
     try:
         if not container.streams.video:
             raise ValueError(
-                f"{where}: {source} holds no video stream. Expected a clip with frames.{hint}"
+                f"{where}: {source} holds no video stream: it is an audio-only file, or corrupt "
+                f"or truncated. Expected a clip with frames.{hint}"
             )
         stream = container.streams.video[0]
         seconds = _check_header(stream, container, image_spec, sampling, where, source)
         n_available = stream.frames
-        if n_available <= 0:  # no count in the header (WebM, GIF): count the packets
+        if n_available <= 0:  # no count in the header (WebM, Matroska): count the packets
             n_available = _count_frames(container, stream, sampling, where, source)
+            _check_counted_frames(n_available, seconds, _frame_rate(stream), where, source)
             container.close()
             fh.seek(0)
             container = _container(fh, where, source, hint)
@@ -347,7 +372,10 @@ def _decode_stream(fh, image_spec, sampling, out, where, source, hint):
                 "clip, or raise max_frames."
             )
         if n_available == 0:
-            raise ValueError(f"{where}: {source} holds no frames. Expected at least one frame.")
+            raise ValueError(
+                f"{where}: {source} holds no frames: it is empty, corrupt or truncated. "
+                "Expected at least one frame."
+            )
         rate = _frame_rate(stream)
         if rate is None and seconds:
             rate = n_available / seconds
