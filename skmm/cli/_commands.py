@@ -128,8 +128,8 @@ def _training_setup(args, console):
         if args.data == "-":
             raise UsageError(
                 "the columns' roles are inferred from a file, not from standard input: give "
-                "the data as a file, or the roles with --text, --image, --audio, --numeric, "
-                "--datetime, --categorical"
+                "the data as a file, or the roles with --text, --image, --audio, --video, "
+                "--numeric, --datetime, --categorical"
             )
         first = _read_data(args)
         require_columns(first, roles.targets, _source(args.data), "--target")

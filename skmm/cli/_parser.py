@@ -19,8 +19,8 @@ exit codes:
 """
 
 DESCRIPTION = """\
-Multimodal deep learning on tables from the command line: text, image and
-audio files, numbers and categories in one neural network.
+Multimodal deep learning on tables from the command line: text, image, audio
+and video files, numbers and categories in one neural network.
 """
 
 EXAMPLES = """\
@@ -30,7 +30,7 @@ examples:
   skmm predict model.skmm new.csv --id id --proba > predictions.csv
   skmm evaluate train.csv --target label --text caption --image image --cv 5
 
-Relative image and audio paths in a table are taken relative to the directory
+Relative image, audio and video paths in a table are taken relative to the directory
 of the data file. Progress bars go to standard error, data to standard output.
 """
 
@@ -172,6 +172,12 @@ def _add_columns(parser, required_target=True):
         metavar="COL",
         help='columns of audio file paths (wav, flac; needs pip install "skmm[audio]")',
     )
+    group.add_argument(
+        "--video",
+        action="append",
+        metavar="COL",
+        help='columns of video file paths (mp4, webm, mkv, avi; needs pip install "skmm[video]")',
+    )
     group.add_argument("--numeric", action="append", metavar="COL", help="numeric columns")
     group.add_argument(
         "--datetime",
@@ -253,7 +259,7 @@ def _add_model_options(parser):
         dest="missing_media",
         choices=("zeros", "error"),
         default="zeros",
-        help="empty text, image or audio cells: input the network knows is absent "
+        help="empty text, image, audio or video cells: input the network knows is absent "
         "(zeros, the default), or an error naming the row",
     )
     prep.add_argument(

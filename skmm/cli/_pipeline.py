@@ -12,11 +12,11 @@ import pandas as pd
 from ._errors import DataError, UsageError, one_line
 
 #: Column roles, in the order their blocks are built.
-ROLES = ("text", "image", "audio", "numeric", "datetime", "categorical")
+ROLES = ("text", "image", "audio", "video", "numeric", "datetime", "categorical")
 #: Roles whose columns hold one value per row for a block of its own (file paths or text).
-PER_COLUMN_ROLES = ("text", "image", "audio")
+PER_COLUMN_ROLES = ("text", "image", "audio", "video")
 #: Roles whose columns hold file paths, resolved against the data file's directory.
-PATH_ROLES = ("image", "audio")
+PATH_ROLES = ("image", "audio", "video")
 #: Integer targets with at most this many distinct values are taken as classes.
 MAX_INFERRED_CLASSES = 20
 
@@ -51,6 +51,7 @@ class ColumnRoles:
     text: list = field(default_factory=list)
     image: list = field(default_factory=list)
     audio: list = field(default_factory=list)
+    video: list = field(default_factory=list)
     numeric: list = field(default_factory=list)
     datetime: list = field(default_factory=list)
     categorical: list = field(default_factory=list)
@@ -86,7 +87,7 @@ class ColumnRoles:
     @property
     def string_columns(self):
         """Columns read as text from CSV: text, file paths, dates and categories."""
-        return self.text + self.image + self.audio + self.datetime + self.categorical
+        return self.text + self.image + self.audio + self.video + self.datetime + self.categorical
 
     def infer_features(self, table, root):
         """Give every column of ``table`` but the targets the role
@@ -117,8 +118,8 @@ class ColumnRoles:
 
     @property
     def path_columns(self):
-        """Columns of image and audio file paths."""
-        return self.image + self.audio
+        """Columns of image, audio and video file paths."""
+        return self.image + self.audio + self.video
 
 
 def parse_assignments(values, flag):
@@ -202,7 +203,7 @@ def build_input(roles, options):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from .. import AudioFeaturizer, ImageNormalizer, MultimodalInput, TextTokenizer
+    from .. import AudioFeaturizer, ImageNormalizer, MultimodalInput, TextTokenizer, VideoFrames
     from ..preprocessing import DatetimeFeatures
 
     text_params = {
@@ -218,6 +219,7 @@ def build_input(roles, options):
         "text": lambda: TextTokenizer(**text_params),
         "image": lambda: ImageNormalizer(**image_params),
         "audio": lambda: AudioFeaturizer(missing=options.missing_media),
+        "video": lambda: VideoFrames(missing=options.missing_media),
         "numeric": StandardScaler,
         "datetime": lambda: make_pipeline(
             DatetimeFeatures(),

@@ -21,12 +21,11 @@ import numpy as np
 import pandas as pd
 
 #: The roles a column can have.
-ROLES = ("numeric", "datetime", "categorical", "text", "image", "audio")
+ROLES = ("numeric", "datetime", "categorical", "text", "image", "audio", "video")
 
-#: File name endings read as images and as audio (lower case).
+#: File name endings read as images, audio and video (lower case).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
-#: Endings of video files, which skmm cannot read yet: such a column is an error.
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 #: A string column is categorical when it has at most this many distinct values and
@@ -38,7 +37,8 @@ PROBED_FILES = 5
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
-# File signatures (first bytes) of the image and audio formats skmm decodes.
+# File signatures (first bytes) of the image and audio formats skmm decodes (video:
+# skmm.preprocessing._video_decoding.sniff_container).
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
 _AUDIO_MAGIC = (b"fLaC", b"OggS", b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"FORM")
 
@@ -67,6 +67,10 @@ def _header_kind(head):
         return "image"
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE" or head.startswith(_AUDIO_MAGIC):
         return "audio"
+    from ..preprocessing._video_decoding import sniff_container
+
+    if sniff_container(head) is not None:
+        return "video"
     return None
 
 
@@ -96,11 +100,6 @@ def _paths_role(name, values, root):
     if len(kinds) != 1 or None in kinds:
         return None
     kind = kinds.pop()
-    if kind == "video":
-        raise ValueError(
-            f"Column {name!r} holds video file paths ({values[0]!r}); skmm reads no video "
-            "yet: drop the column, or give it the role 'text' to read the file names."
-        )
     urls = [value for value in values if _URL.match(value)]
     if urls:
         raise ValueError(
@@ -133,8 +132,9 @@ def _bytes_role(name, values):
         kind = kinds.pop()
         return ColumnRole(name, kind, f"encoded {kind} files (bytes)")
     raise ValueError(
-        f"Column {name!r} holds bytes that are not all images or all audio files skmm can "
-        "decode (PNG, JPEG, GIF, BMP, TIFF, WebP; WAV, FLAC, Ogg, MP3); give it a role."
+        f"Column {name!r} holds bytes that are not all images, all audio or all video "
+        "files skmm can decode (PNG, JPEG, GIF, BMP, TIFF, WebP; WAV, FLAC, Ogg, MP3; MP4, "
+        "WebM, Matroska, AVI); give it a role."
     )
 
 
@@ -238,12 +238,13 @@ def infer_column_roles(X, *, root=None, roles=None):
     1. booleans, and pandas categoricals: ``categorical``;
     2. dates and times: ``datetime``;
     3. numbers: ``numeric``;
-    4. strings that all end in an image or audio file extension: ``image`` or
-       ``audio`` when at least one of the first `PROBED_FILES` files
-       exists (under ``root``) and every one found has that kind's header;
-       an error when none exists, and for URLs (skmm never downloads) and
-       video files;
-    5. bytes: ``image`` or ``audio`` by their header (an error otherwise);
+    4. strings that all end in an image, audio or video file extension:
+       ``image``, ``audio`` or ``video`` when at least one of the first
+       `PROBED_FILES` files exists (under ``root``) and every one found has
+       that kind's header; an error when none exists, and for URLs (skmm
+       never downloads);
+    5. bytes: ``image``, ``audio`` or ``video`` by their header (an error
+       otherwise);
        NumPy arrays of 2 or 3 axes: ``image``;
     6. strings that all parse as numbers: ``numeric``; as ISO 8601 dates
        (``"2024-03-01"``, ``"2024-03-01 12:30"``): ``datetime``;
@@ -317,11 +318,12 @@ def make_multimodal_input(X, *, root=None, roles=None):
     one (``datetime``: [`DatetimeFeatures`][skmm.preprocessing.DatetimeFeatures], then
     the same); categorical columns one (``categorical``: one-hot, unknown
     values ignored, missing values a category of their own); each text,
-    image and audio column a block of its own, named after the column, with
-    [`TextTokenizer`][skmm.preprocessing.TextTokenizer],
-    [`ImageNormalizer`][skmm.preprocessing.ImageNormalizer] (reading from ``root``) or
-    [`AudioFeaturizer`][skmm.preprocessing.AudioFeaturizer] at their defaults (a missing
-    cell is a missing modality).
+    image, audio and video column a block of its own, named after the column,
+    with [`TextTokenizer`][skmm.preprocessing.TextTokenizer],
+    [`ImageNormalizer`][skmm.preprocessing.ImageNormalizer] (reading from ``root``),
+    [`AudioFeaturizer`][skmm.preprocessing.AudioFeaturizer] or
+    [`VideoFrames`][skmm.preprocessing.VideoFrames] (reading from ``root``) at their
+    defaults (a missing cell is a missing modality).
 
     Parameters
     ----------
@@ -361,7 +363,13 @@ def input_for_roles(column_roles, *, root=None):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from ..preprocessing import AudioFeaturizer, DatetimeFeatures, ImageNormalizer, TextTokenizer
+    from ..preprocessing import (
+        AudioFeaturizer,
+        DatetimeFeatures,
+        ImageNormalizer,
+        TextTokenizer,
+        VideoFrames,
+    )
     from ._multimodal_input import MultimodalInput
 
     by_role = {role: [r.column for r in column_roles if r.role == role] for role in ROLES}
@@ -383,6 +391,7 @@ def input_for_roles(column_roles, *, root=None):
         "text": TextTokenizer,
         "image": lambda: ImageNormalizer(root=root),
         "audio": AudioFeaturizer,
+        "video": lambda: VideoFrames(root=root),
     }
     used = {name for name, _, _ in transformers}
     for role in column_roles:

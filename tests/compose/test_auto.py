@@ -92,7 +92,7 @@ def test_strings_are_categories_when_few_values_repeat_else_text():
         ([None, np.nan, None], r"'c' holds no value"),
         (["", "  ", None], r"'c' holds only empty strings"),
         (["a", 3, "b"], r"'c' mixes values of types int, str \(row 1 holds int 3\)"),
-        (["clip.mp4", "b.mp4", "c.mp4"], r"'c' holds video file paths"),
+        (["clip.mp4", "b.mp4", "c.mp4"], r"'c' holds video file names.*none of the first 3"),
         (["http://x.org/a.png", "http://x.org/b.png", None], r"'c' holds URLs.*never downloads"),
         (["gone.png", "lost.png", "none.png"], r"'c' holds image file names.*none of the first 3"),
         (pd.to_timedelta([1, 2, 3], unit="s"), r"'c' holds durations"),
@@ -110,7 +110,7 @@ def test_bad_role_overrides_are_refused():
     with pytest.raises(ValueError, match=r"columns the table does not have: \['b'\]"):
         infer_column_roles(X, roles={"b": "text"})
     with pytest.raises(ValueError, match="Unknown roles"):
-        infer_column_roles(X, roles={"a": "video"})
+        infer_column_roles(X, roles={"a": "hologram"})
     with pytest.raises(TypeError, match="DataFrame"):
         infer_column_roles(np.ones((2, 2)))
 
