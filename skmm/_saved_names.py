@@ -22,6 +22,7 @@ PUBLIC_CLASSES = {
     "skmm.TextTokenizer": "skmm.preprocessing._text.TextTokenizer",
     "skmm.ImageNormalizer": "skmm.preprocessing._image.ImageNormalizer",
     "skmm.AudioFeaturizer": "skmm.preprocessing._audio.AudioFeaturizer",
+    "skmm.VideoFrames": "skmm.preprocessing._video.VideoFrames",
     "skmm.preprocessing.DatetimeFeatures": "skmm.preprocessing._datetime.DatetimeFeatures",
     "skmm.MultimodalClassifier": "skmm.estimators._classifier.MultimodalClassifier",
     "skmm.MultimodalClassifierCV": "skmm.estimators._classifier_cv.MultimodalClassifierCV",
