@@ -45,6 +45,14 @@ def _check_text_spec(spec):
         )
 
 
+def _check_video_spec(spec):
+    if len(spec.shape) != 4 or min(spec.shape) < 1:
+        raise ValueError(
+            f"Block {spec.name!r}: a video block's rows are (n_frames, height, width, "
+            f"channels); got shape {tuple(spec.shape)}."
+        )
+
+
 def _token_ids_out_of_range(array, spec):
     bad = ((array < 0) | (array >= spec.vocabulary_size)).any(axis=1)
     return bad, f"token ids outside [0, {spec.vocabulary_size})"
@@ -155,6 +163,7 @@ VIDEO = register_modality(
         ),
         encoder_choice="video_encoder",
         may_be_missing=True,
+        check_spec=_check_video_spec,
         info_keys=("pixel_scaling",),
         from_array=_video_from_array,
         example_rows=_example_clips,

@@ -188,7 +188,7 @@ def test_blocks_container():
     with pytest.raises(ValueError, match="vocabulary_size"):
         BlockSpec("t", "text", (2,), "int32")
     with pytest.raises(ValueError, match="kind"):
-        BlockSpec("t", "video", (2,), "float32")
+        BlockSpec("t", "hologram", (2,), "float32")
 
 
 @pytest.mark.parametrize(

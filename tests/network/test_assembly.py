@@ -80,9 +80,9 @@ def test_single_block_needs_no_fusion_layer():
 
 def test_unknown_kind_is_refused():
     class Odd:
-        name, kind, shape, dtype = "x", "video", (3,), "float32"
+        name, kind, shape, dtype = "x", "hologram", (3,), "float32"
 
-    with pytest.raises(ValueError, match="Block 'x': Unknown block kind 'video'"):
+    with pytest.raises(ValueError, match="Block 'x': Unknown block kind 'hologram'"):
         build_fused_network([Odd()], n_outputs=1, output_activation="sigmoid")
 
 
