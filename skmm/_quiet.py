@@ -111,4 +111,16 @@ def initialize_devices_quietly():
         else:
             with silenced_native_stderr():
                 tf.config.list_logical_devices()
+                _run_a_masked_recurrent_step()
         _devices_ready = True
+
+
+def _run_a_masked_recurrent_step():
+    """Run a tiny masked GRU once: oneDNN's one-time line about boolean tensors on
+    processors without AVX-512 ("oneDNN supports DT_BOOL only ..."), which the masks of
+    recurrent text and video encoders would print at their first step, is written now,
+    into the silenced stderr."""
+    from keras import layers, ops
+
+    features = ops.zeros((1, 2, 1))
+    layers.GRU(1)(features, mask=ops.cast(ops.ones((1, 2)), "bool"))

@@ -1,55 +1,11 @@
-"""Small real video files for the tests, written with PyAV."""
+"""Moving shapes for the video tests, and the writer of their clips."""
 
 from __future__ import annotations
 
 import numpy as np
 
-#: codec, container format per file suffix
-CODECS = {
-    ".mp4": ("mpeg4", "mp4"),
-    ".webm": ("libvpx", "webm"),
-    ".avi": ("mpeg4", "avi"),
-    ".mkv": ("mpeg4", "matroska"),
-    ".gif": ("gif", "gif"),
-}
+from skmm.datasets import write_video as write_clip  # noqa: F401  (the tests' name)
 
-
-def write_clip(path, frames, *, fps=10, audio=None, audio_rate=16000):
-    """Write the uint8 frames ``(T, H, W, 3)`` (H and W even) to ``path``; the suffix
-    picks the container. ``audio``: mono float32 samples for an AAC track (mp4)."""
-    import av
-
-    path = str(path)
-    suffix = path[path.rfind(".") :]
-    codec, fmt = CODECS[suffix]
-    frames = np.asarray(frames, dtype=np.uint8)
-    if frames.ndim == 3:
-        frames = np.repeat(frames[..., None], 3, axis=3)
-    with av.open(path, mode="w", format=fmt) as container:
-        stream = container.add_stream(codec, rate=fps)
-        stream.width, stream.height = frames.shape[2], frames.shape[1]
-        stream.pix_fmt = "rgb8" if codec == "gif" else "yuv420p"
-        if codec != "gif":
-            stream.bit_rate = 2_000_000
-        sound = None
-        if audio is not None:
-            sound = container.add_stream("aac", rate=audio_rate)
-            sound.layout = "mono"
-        for frame in frames:
-            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
-            for packet in stream.encode(video_frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-        if sound is not None:
-            samples = np.asarray(audio, dtype=np.float32)[None, :]
-            audio_frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
-            audio_frame.sample_rate = audio_rate
-            for packet in sound.encode(audio_frame):
-                container.mux(packet)
-            for packet in sound.encode():
-                container.mux(packet)
-    return path
 
 
 def moving_square(direction, *, n_frames=10, size=32, side=6, start=None, rng=None):
