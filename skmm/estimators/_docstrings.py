@@ -29,12 +29,13 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
     dropout : float, default=0.2
         Dropout rate after each hidden layer of the head.
     modality_dropout : float or "auto", default="auto"
-        During training, probability of treating a text, image or audio
-        block as missing for a row (its features zeroed, its presence input
-        0), so the network learns to predict when a modality is absent and
-        each modality learns to carry the target by itself. ``"auto"`` is
-        0.2 for a network of two blocks or more (one of them text, image or
-        audio) and 0 for a single block, which has nothing to fall back on.
+        During training, probability of treating a text, image, audio or
+        video block as missing for a row (its features zeroed, its presence
+        input 0), so the network learns to predict when a modality is absent
+        and each modality learns to carry the target by itself. ``"auto"`` is
+        0.2 for a network of two blocks or more (one of them text, image,
+        audio or video) and 0 for a single block, which has nothing to fall
+        back on.
     fusion : {"concat", "gated", "attention", "late"}, default="concat"
         How block features are fused: concatenation; learned per-modality
         sigmoid gates on projected features, summed; multi-head attention over
