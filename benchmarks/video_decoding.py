@@ -151,9 +151,9 @@ def main():
         paths = write_clips(folder, args.clips, args.frames, args.source_size)
         video = VideoFrames(n_frames=N_FRAMES, size=(SIZE, SIZE), standardize=False)
         threads = video.fit(paths[:1])
-        serial = VideoFrames(
-            n_frames=N_FRAMES, size=(SIZE, SIZE), standardize=False, n_jobs=1
-        ).fit(paths[:1])
+        serial = VideoFrames(n_frames=N_FRAMES, size=(SIZE, SIZE), standardize=False, n_jobs=1).fit(
+            paths[:1]
+        )
         reference = plain_loop(paths)
         difference = float(np.abs(threads.transform(paths) - reference).max())
         frames = len(paths) * N_FRAMES

@@ -7,7 +7,6 @@ import numpy as np
 from skmm.datasets import write_video as write_clip  # noqa: F401  (the tests' name)
 
 
-
 def moving_square(direction, *, n_frames=10, size=32, side=6, start=None, rng=None):
     """Grey frames ``(n_frames, size, size)`` of a white square moving one pixel per frame
     to the right (direction 1) or to the left (0), from a random start: a single frame

@@ -113,7 +113,10 @@ def main(argv=None):
     train, test = load(args.data_dir)
     extra = {}
     if args.smoke:
-        train, test = train.iloc[::30].reset_index(drop=True), test.iloc[::10].reset_index(drop=True)
+        train, test = (
+            train.iloc[::30].reset_index(drop=True),
+            test.iloc[::10].reset_index(drop=True),
+        )
         extra = dict(epochs=1)
     folder = Path(args.cache_dir) / "moving_digits" / f"seed{args.seed}"
     if args.smoke:

@@ -57,8 +57,7 @@ def write_video(path, frames, *, fps=10, audio=None, audio_rate=16000):
         import av
     except ImportError as exc:
         raise ImportError(
-            'write_video needs PyAV: pip install "skmm[video]" '
-            f"({type(exc).__name__}: {exc})."
+            f'write_video needs PyAV: pip install "skmm[video]" ({type(exc).__name__}: {exc}).'
         ) from exc
     path = os.fspath(path)
     suffix = os.path.splitext(path)[1].lower()

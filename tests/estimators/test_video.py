@@ -191,3 +191,26 @@ def test_the_cli_trains_on_a_video_column(talking_clips, tmp_path, capsys):
     code, out, err = run(capsys, "predict", model, tmp_path / "train.csv")
     assert code == 0, err
     assert len(out.strip().splitlines()) == len(y) + 1
+
+
+def test_lazy_video_training_matches_training_in_memory(talking_clips):
+    from skmm import MultimodalClassifier, MultimodalInput, VideoFrames
+
+    X, y = talking_clips
+
+    def model(lazy):
+        pre = MultimodalInput([("frames", VideoFrames(n_frames=3, size=(8, 8), lazy=lazy), "clip")])
+        classifier = MultimodalClassifier(epochs=2, shuffle=False, **SMALL_VIDEO)
+        return make_pipeline(pre, classifier).fit(X, y)
+
+    lazy, eager = model(True), model(False)
+    assert type(lazy[0].transform(X.iloc[:4])["frames"]).__name__ == "LazyVideos"
+    assert_array_equal(lazy.predict_proba(X), eager.predict_proba(X))
+
+
+def test_modality_importance_of_a_video_block(talking_clips, talking_model):
+    from skmm.plotting import modality_importance
+
+    X, y = talking_clips
+    result = modality_importance(talking_model, X, y, n_repeats=2, random_state=0)
+    assert set(result.modalities) == {"frames", "sound", "tabular"}
