@@ -97,9 +97,9 @@ def best_of(function, repeat):
 def fit_once(folder, n):
     """Child process: one lazy epoch on the first n clips; print time and peak RSS."""
     import pandas as pd
+    from sklearn.pipeline import make_pipeline
 
     from skmm import MultimodalClassifier, MultimodalInput, VideoFrames
-    from sklearn.pipeline import make_pipeline
 
     paths = sorted(Path(folder).glob("clip*.mp4"), key=lambda p: int(p.stem[4:]))[:n]
     X = pd.DataFrame({"clip": [str(p) for p in paths]})
