@@ -32,6 +32,7 @@ HEADERS = {
     "scaling.py": ("mode", "rows", "time ratio", "time/row ratio", "peak RSS MiB", "RSS ratio"),
     "polars_input.py": ("pipeline", "input", "best s", "median s", "ratio", "budget"),
     "small_data_feeding.py": ("rows", "epochs", "method", "best s", "ratio"),
+    "video_decoding.py": ("method", "seconds", "frames/s", "speed-up"),
 }
 
 
@@ -44,6 +45,8 @@ OWN_PROCESS = {"startup.py", "scaling.py", "small_data_feeding.py"}
 
 @pytest.mark.parametrize("script", sorted(HEADERS))
 def test_benchmark_runs_in_smoke_mode(script, monkeypatch, capsys):
+    if script == "video_decoding.py":
+        pytest.importorskip("av", reason="the video extra (PyAV) is not installed")
     if script in OWN_PROCESS:
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
         out = subprocess.run(

@@ -63,6 +63,24 @@ def test_audio_visual_digits_smoke(monkeypatch, capsys):
         assert label in stdout
 
 
+def test_moving_digits_smoke(monkeypatch, capsys, tmp_path):
+    pytest.importorskip("soundfile", reason="the audio extra (soundfile) is not installed")
+    pytest.importorskip("av", reason="the video extra (PyAV) is not installed")
+    for folder in ("spoken_digits/recordings", "mnist_5k/mnist_5k.csv.gz"):
+        if not (SHARED_DATA / folder).exists():
+            pytest.skip(reason=f"shared data ({folder}) is not present beside the project")
+    stdout, _ = run_in_process(
+        REAL / "moving_digits.py",
+        ["--smoke", "--data-dir", str(SHARED_DATA), "--cache-dir", str(tmp_path)],
+        monkeypatch,
+        capsys,
+    )
+    assert len(list(tmp_path.rglob("*.mp4"))) > 0
+    for label in ("audio only", "per-frame image (middle)", "video only",
+                  "fused (audio + video)", "LR on log-mels + frames", "target"):  # fmt: skip
+        assert label in stdout
+
+
 def test_raw_tables_smoke(monkeypatch, capsys):
     if importlib.util.find_spec("pyarrow") is None:
         pytest.skip(reason="pyarrow (to read the parquet file) is not installed")
