@@ -11,8 +11,9 @@ import os
 
 import numpy as np
 
+from ._columns import media_cell_kind
 from ._files import open_regular_file
-from ._messages import describe_value, is_missing
+from ._messages import describe_value
 from ._video_decoding import read_audio_track
 
 _EXPECTED_CELL = (
@@ -37,36 +38,18 @@ def is_real(value):
 
 def cell_kind(cell, where, missing_zeros):
     """Return ``"missing"``, ``"path"``, ``"bytes"``, ``"tuple"`` or ``"array"``."""
-    if is_missing(cell):
-        if missing_zeros:
-            return "missing"
-        raise ValueError(
-            f"{where} is missing ({describe_value(cell)}). Missing clips are an error with "
-            "missing='error': drop or fill these rows, or use missing='zeros' (the default) "
-            "to make them all-zero features that MultimodalInput marks absent."
-        )
-    if isinstance(cell, (str, os.PathLike)):
-        return "path"
-    if isinstance(cell, (bytes, bytearray, memoryview)):
-        return "bytes"
-    if isinstance(cell, tuple):
-        if len(cell) != 2:
-            raise TypeError(
-                f"{where} holds a tuple of length {len(cell)}. A tuple cell must be "
-                "(samples, sample_rate)."
-            )
-        return "tuple"
-    if isinstance(cell, np.ndarray):
-        return "array"
-    hint = ""
-    if isinstance(cell, numbers.Number):
-        hint = (
-            " A column of numbers looks like the samples of one clip: wrap the clip in a "
+    return media_cell_kind(
+        cell,
+        where,
+        missing_zeros,
+        items="clips",
+        filled="all-zero features",
+        tuple_form="(samples, sample_rate)",
+        expected=_EXPECTED_CELL,
+        hint=(
+            "A column of numbers looks like the samples of one clip: wrap the clip in a "
             "list, e.g. [np.asarray(samples)] or [(samples, sample_rate)]."
-        )
-    raise TypeError(
-        f"{where} holds a value of type {type(cell).__name__} ({describe_value(cell)}). "
-        f"{_EXPECTED_CELL}.{hint}"
+        ),
     )
 
 

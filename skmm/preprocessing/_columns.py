@@ -11,6 +11,8 @@ pandas one (see `skmm._dataframes`).
 
 from __future__ import annotations
 
+import numbers
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._dataframes import as_pandas, polars_columns
-from ._messages import format_label, is_missing
+from ._messages import describe_value, format_label, is_missing
 
 __all__ = [
     "MISSING_POLICIES",
@@ -187,3 +189,40 @@ def refuse_all_missing(column, estimator, expected):
             f"Expected {expected} in at least one row; a column missing in every row "
             "often comes from a join that matched nothing or from the wrong column."
         )
+
+
+def media_cell_kind(cell, where, missing_zeros, *, items, filled, tuple_form, expected, hint=""):
+    """Return ``"missing"``, ``"path"``, ``"bytes"``, ``"tuple"`` or ``"array"`` for a cell
+    of an audio or video column; raise for a missing cell under ``missing="error"`` and
+    for a cell of no accepted kind.
+
+    ``items`` names the cells in the plural ("clips"), ``filled`` what a missing cell
+    becomes under ``missing="zeros"`` ("all-zero features"), ``tuple_form`` the one
+    accepted tuple ("(samples, sample_rate)"), ``expected`` the accepted cells (a
+    sentence) and ``hint`` a sentence added for a number cell.
+    """
+    if is_missing(cell):
+        if missing_zeros:
+            return "missing"
+        raise ValueError(
+            f"{where} is missing ({describe_value(cell)}). Missing {items} are an error with "
+            "missing='error': drop or fill these rows, or use missing='zeros' (the default) "
+            f"to make them {filled} that MultimodalInput marks absent."
+        )
+    if isinstance(cell, (str, os.PathLike)):
+        return "path"
+    if isinstance(cell, (bytes, bytearray, memoryview)):
+        return "bytes"
+    if isinstance(cell, tuple):
+        if len(cell) != 2:
+            raise TypeError(
+                f"{where} holds a tuple of length {len(cell)}. A tuple cell must be {tuple_form}."
+            )
+        return "tuple"
+    if isinstance(cell, np.ndarray):
+        return "array"
+    extra = f" {hint}" if hint and isinstance(cell, numbers.Number) else ""
+    raise TypeError(
+        f"{where} holds a value of type {type(cell).__name__} ({describe_value(cell)}). "
+        f"{expected}.{extra}"
+    )

@@ -23,7 +23,13 @@ from ._messages import is_missing
 from ._moments import RunningMoments
 from ._single_column import SingleColumnTransformer
 
-__all__ = ["LAZY_THRESHOLD_BYTES", "ImageNormalizer", "LazyImages"]
+__all__ = [
+    "IMAGE_PARAMETER_CONSTRAINTS",
+    "LAZY_THRESHOLD_BYTES",
+    "ImageNormalizer",
+    "LazyImages",
+    "image_decode_spec",
+]
 
 #: With ``lazy="auto"``, a column of file paths whose decoded float32 array would
 #: take more than this many bytes is decoded lazily.
@@ -33,6 +39,37 @@ _NAME = "ImageNormalizer"
 _POLICIES = ("stretch", "pad", "crop")
 # fit(standardize=True) decodes this many images per thread at a time.
 _FIT_CHUNK_PER_THREAD = 16
+
+
+#: The parameters of every transformer that decodes images (``ImageNormalizer``, and
+#: ``VideoFrames`` for each frame), with their constraints.
+IMAGE_PARAMETER_CONSTRAINTS = {
+    "size": [IntTuple(2, 1, None, "a (height, width) pair of ints >= 1")],
+    "channels": [Options(Integral, {1, 3})],
+    "resize": [StrOptions(set(_POLICIES))],
+    "background": [IntTuple(3, 0, 255, "an RGB triple of ints in 0-255")],
+    "standardize": ["boolean"],
+    "max_pixels": [None, Interval(Integral, 1, None, closed="left")],
+    "resample": [StrOptions(set(RESAMPLE))],
+    "root": [None, str, os.PathLike],
+    "missing": [StrOptions(set(MISSING_POLICIES))],
+    "lazy": ["boolean", StrOptions({"auto"})],
+    "n_jobs": [None, Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
+}
+
+
+def image_decode_spec(transformer):
+    """The `DecodeSpec` of a transformer with the image parameters (validated)."""
+    size, max_pixels = transformer.size, transformer.max_pixels
+    return DecodeSpec(
+        height=int(size[0]),
+        width=int(size[1]),
+        channels=int(transformer.channels),
+        policy=transformer.resize,
+        background=tuple(int(v) for v in transformer.background),
+        max_pixels=None if max_pixels is None else int(max_pixels),
+        resample=RESAMPLE[transformer.resample],
+    )
 
 
 def _as_column(X):
@@ -360,33 +397,12 @@ default="bilinear"
     # Validation
     # ------------------------------------------------------------------ #
 
-    _parameter_constraints = {
-        "size": [IntTuple(2, 1, None, "a (height, width) pair of ints >= 1")],
-        "channels": [Options(Integral, {1, 3})],
-        "resize": [StrOptions(set(_POLICIES))],
-        "background": [IntTuple(3, 0, 255, "an RGB triple of ints in 0-255")],
-        "standardize": ["boolean"],
-        "max_pixels": [None, Interval(Integral, 1, None, closed="left")],
-        "resample": [StrOptions(set(RESAMPLE))],
-        "root": [None, str, os.PathLike],
-        "missing": [StrOptions(set(MISSING_POLICIES))],
-        "lazy": ["boolean", StrOptions({"auto"})],
-        "n_jobs": [None, Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
-    }
+    _parameter_constraints = dict(IMAGE_PARAMETER_CONSTRAINTS)
 
     def _decode_spec(self):
         """Validate the parameters and return them as a `DecodeSpec`."""
         self._validate_params()
-        size, background, max_pixels = self.size, self.background, self.max_pixels
-        return DecodeSpec(
-            height=int(size[0]),
-            width=int(size[1]),
-            channels=int(self.channels),
-            policy=self.resize,
-            background=tuple(int(v) for v in background),
-            max_pixels=None if max_pixels is None else int(max_pixels),
-            resample=RESAMPLE[self.resample],
-        )
+        return image_decode_spec(self)
 
     _name = _NAME
     _cell_noun = "an image"

@@ -8,7 +8,7 @@ import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
@@ -55,14 +55,8 @@ class Decoder:
         return (self.spec.height, self.spec.width, self.spec.channels)
 
     def with_stats(self, mean, std):
-        return Decoder(
-            self.spec,
-            self.missing,
-            self.root,
-            self.shown_root,
-            self.n_jobs,
-            np.asarray(mean, dtype=np.float32),
-            np.asarray(std, dtype=np.float32),
+        return replace(
+            self, mean=np.asarray(mean, dtype=np.float32), std=np.asarray(std, dtype=np.float32)
         )
 
     def _resolve(self, cell, where):

@@ -4,17 +4,17 @@ of sampled frames, ``(n, n_frames, height, width, channels)``."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import Interval, Options, StrOptions
-from .._constraints import IntTuple
-from ._columns import MISSING_POLICIES, Column, as_column
+from .._compat import Interval, StrOptions
+from ._columns import Column, as_column
 from ._files import check_root, resolve_under_root
-from ._image_decoding import RESAMPLE, DecodeSpec
+from ._image import IMAGE_PARAMETER_CONSTRAINTS, image_decode_spec
+from ._image_decoding import DecodeSpec
 from ._image_reading import LazyImages, decode_rows, n_threads
 from ._messages import is_missing
 from ._moments import RunningMoments
@@ -28,7 +28,6 @@ __all__ = ["LazyVideos", "VideoFrames", "frame_mask"]
 LAZY_THRESHOLD_BYTES = 512 * 2**20
 
 _NAME = "VideoFrames"
-_POLICIES = ("stretch", "pad", "crop")
 _FIT_CHUNK_PER_THREAD = 4
 
 
@@ -111,15 +110,8 @@ class VideoDecoder:
         return (self.sampling.n_frames, spec.height, spec.width, spec.channels)
 
     def with_stats(self, mean, std):
-        return VideoDecoder(
-            self.spec,
-            self.sampling,
-            self.missing,
-            self.root,
-            self.shown_root,
-            self.n_jobs,
-            np.asarray(mean, dtype=np.float32),
-            np.asarray(std, dtype=np.float32),
+        return replace(
+            self, mean=np.asarray(mean, dtype=np.float32), std=np.asarray(std, dtype=np.float32)
         )
 
     def _kind(self, cell, where):
@@ -380,19 +372,9 @@ default="bilinear"
         "clip_seconds": [None, Interval(Real, 0, None, closed="neither")],
         "clip_position": [StrOptions({"start", "center"})],
         "pad": [StrOptions({"zeros", "repeat"})],
-        "size": [IntTuple(2, 1, None, "a (height, width) pair of ints >= 1")],
-        "channels": [Options(Integral, {1, 3})],
-        "resize": [StrOptions(set(_POLICIES))],
-        "background": [IntTuple(3, 0, 255, "an RGB triple of ints in 0-255")],
-        "standardize": ["boolean"],
-        "max_pixels": [None, Interval(Integral, 1, None, closed="left")],
+        **IMAGE_PARAMETER_CONSTRAINTS,
         "max_frames": [None, Interval(Integral, 1, None, closed="left")],
         "max_duration": [None, Interval(Real, 0, None, closed="neither")],
-        "resample": [StrOptions(set(RESAMPLE))],
-        "root": [None, str, os.PathLike],
-        "missing": [StrOptions(set(MISSING_POLICIES))],
-        "lazy": ["boolean", StrOptions({"auto"})],
-        "n_jobs": [None, Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
     }
 
     _name = _NAME
@@ -406,16 +388,7 @@ default="bilinear"
     def _decoder(self):
         """Validate every parameter and return the decoding settings (without statistics)."""
         self._validate_params()
-        size = self.size
-        spec = DecodeSpec(
-            height=int(size[0]),
-            width=int(size[1]),
-            channels=int(self.channels),
-            policy=self.resize,
-            background=tuple(int(v) for v in self.background),
-            max_pixels=None if self.max_pixels is None else int(self.max_pixels),
-            resample=RESAMPLE[self.resample],
-        )
+        spec = image_decode_spec(self)
         sampling = FrameSampling(
             n_frames=int(self.n_frames),
             fps=None if self.fps is None else float(self.fps),

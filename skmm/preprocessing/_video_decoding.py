@@ -28,9 +28,10 @@ from fractions import Fraction
 
 import numpy as np
 
+from ._columns import media_cell_kind
 from ._files import open_regular_file
 from ._image_decoding import decode_into
-from ._messages import describe_value, is_missing
+from ._messages import describe_value
 
 __all__ = [
     "CONTAINERS",
@@ -139,29 +140,14 @@ def frame_indices(n_available, rate, sampling):
 
 def cell_kind(cell, where, missing_zeros):
     """Return ``"missing"``, ``"path"``, ``"bytes"``, ``"tuple"`` or ``"array"``."""
-    if is_missing(cell):
-        if missing_zeros:
-            return "missing"
-        raise ValueError(
-            f"{where} is missing ({describe_value(cell)}). Missing videos are an error with "
-            "missing='error': drop or fill these rows, or use missing='zeros' (the default) "
-            "to make them all-zero clips that MultimodalInput marks absent."
-        )
-    if isinstance(cell, (str, os.PathLike)):
-        return "path"
-    if isinstance(cell, (bytes, bytearray, memoryview)):
-        return "bytes"
-    if isinstance(cell, tuple):
-        if len(cell) != 2:
-            raise TypeError(
-                f"{where} holds a tuple of length {len(cell)}. A tuple cell must be (frames, fps)."
-            )
-        return "tuple"
-    if isinstance(cell, np.ndarray):
-        return "array"
-    raise TypeError(
-        f"{where} holds a value of type {type(cell).__name__} ({describe_value(cell)}). "
-        f"{_EXPECTED_CELL}."
+    return media_cell_kind(
+        cell,
+        where,
+        missing_zeros,
+        items="videos",
+        filled="all-zero clips",
+        tuple_form="(frames, fps)",
+        expected=_EXPECTED_CELL,
     )
 
 
