@@ -125,6 +125,26 @@ def test_file_paths_are_read_from_root_and_their_headers_checked(tmp_path):
         infer_column_roles(X)
 
 
+def test_a_column_of_video_files_is_a_video_block(tmp_path):
+    pytest.importorskip("av", reason="the video extra (PyAV) is not installed")
+    from skmm.datasets import write_video
+
+    frames = np.zeros((4, 16, 16), dtype=np.uint8)
+    frames[:, 4:8, 4:8] = 255
+    for name in ("a.mp4", "b.webm"):
+        write_video(tmp_path / name, frames)
+    (tmp_path / "c.mp4").write_bytes(b"\x89PNG\r\n\x1a\n")  # a PNG named .mp4
+    X = pd.DataFrame({"clip": ["a.mp4", "b.webm", None], "x": [1.0, 2.0, 3.0]})
+    roles = infer_column_roles(X, root=tmp_path)
+    assert [(r.column, r.role) for r in roles] == [("clip", "video"), ("x", "numeric")]
+    blocks = make_multimodal_input(X, root=tmp_path).fit_transform(X)
+    assert blocks.specs["clip"].kind == "video" and blocks["clip"].shape[:2] == (3, 8)
+    assert blocks.masks["clip"].tolist() == [True, True, False]
+    wrong = pd.DataFrame({"clip": ["a.mp4", "c.mp4"]})
+    with pytest.raises(ValueError, match=r"'clip': its names end like video files"):
+        infer_column_roles(wrong, root=tmp_path)
+
+
 def test_the_input_made_for_a_raw_table_transforms_it(tmp_path):
     X, _ = make_multimodal_classification(n_samples=12, image_size=8, image_dir=tmp_path)
     X["size"] = ["S", "M", "L"] * 4
