@@ -73,10 +73,11 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
         [`skmm.network.register_video_encoder`][skmm.network.register_video_encoder].
     video_frame_encoder : str, default="grid"
         Encoder applied to every frame of a video block with shared weights:
-        ``"grid"`` (Conv2D stages of ``video_filters`` pooled to a 4x4 grid,
-        so that features keep where things are, projected to
-        ``video_units``), or any ``image_encoder`` name (``"cnn"``, a
-        ``keras.applications`` backbone loading ``video_weights``).
+        ``"grid"`` (Conv2D stages of ``video_filters``; global average and
+        max pooling, what the frame shows, beside a 4x4 grid projected to
+        ``video_units``, where things are), or any ``image_encoder`` name
+        (``"cnn"``, a ``keras.applications`` backbone loading
+        ``video_weights``).
     video_filters : tuple of int, default=(32, 64)
         Filters of each Conv2D stage of the frame encoder.
     video_units : int, default=64

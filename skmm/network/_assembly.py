@@ -169,10 +169,11 @@ def build_fused_network(
         the plain mean of the frame features, which is blind to frame order.
     video_frame_encoder : str, default="grid"
         Encoder of each frame (shared weights across frames): ``"grid"``
-        (Conv2D stages of ``video_filters``, average-pooled to a 4x4 grid so
-        that the features keep where things are, flattened and projected to
-        ``video_units``), or any image encoder name (``"cnn"``, a
-        ``keras.applications`` backbone with ``video_weights``).
+        (Conv2D stages of ``video_filters``; their global average and max
+        pooling, what the frame shows, beside an average pooling to a 4x4
+        grid, flattened and projected to ``video_units``, where things are),
+        or any image encoder name (``"cnn"``, a ``keras.applications``
+        backbone with ``video_weights``).
     video_filters : sequence of int, default=(32, 64)
         Filters of each Conv2D stage of the frame encoder.
     video_units : int, default=64

@@ -211,9 +211,11 @@ def video_encoder_names():
 
 
 def _grid_cnn(frames, spec, *, reg, video_filters, video_units, video_weights):
-    """Conv2D + MaxPooling stages, then average pooling to a FRAME_GRID x FRAME_GRID grid,
-    flattened and projected: the features keep where things are in the frame, which a
-    temporal encoder needs to see motion (a globally pooled CNN cannot)."""
+    """Conv2D + MaxPooling stages, then two views of the last feature maps side by side:
+    global average and max pooling (what the frame shows, wherever it is, as the image
+    CNN pools), and average pooling to a FRAME_GRID x FRAME_GRID grid, flattened and
+    projected to ``video_units`` (where things are, which a temporal encoder needs to
+    see motion: globally pooled features are the same wherever the object stands)."""
     name = spec.name
     x = frames
     for stage, filters in enumerate(video_filters):
@@ -227,12 +229,15 @@ def _grid_cnn(frames, spec, *, reg, video_filters, video_units, video_weights):
         )(x)
         if min(x.shape[1], x.shape[2]) >= 2 * FRAME_GRID:
             x = layers.MaxPooling2D(2, name=f"{name}_frame_pool{stage}")(x)
+    average = layers.GlobalAveragePooling2D(name=f"{name}_frame_average")(x)
+    maximum = layers.GlobalMaxPooling2D(name=f"{name}_frame_max")(x)
     pool = (max(1, math.ceil(x.shape[1] / FRAME_GRID)), max(1, math.ceil(x.shape[2] / FRAME_GRID)))
-    x = layers.AveragePooling2D(pool, padding="same", name=f"{name}_frame_grid")(x)
-    x = layers.Flatten(name=f"{name}_frame_flatten")(x)
-    return layers.Dense(
+    grid = layers.AveragePooling2D(pool, padding="same", name=f"{name}_frame_grid")(x)
+    grid = layers.Flatten(name=f"{name}_frame_flatten")(grid)
+    grid = layers.Dense(
         video_units, activation="relu", kernel_regularizer=reg, name=f"{name}_frame_dense"
-    )(x)
+    )(grid)
+    return layers.Concatenate(name=f"{name}_frame_features")([average, maximum, grid])
 
 
 # -- temporal encoders -----------------------------------------------------------------
@@ -288,7 +293,9 @@ def _attention(features, mask, spec, *, reg, video_units):
 
 
 register_video_frame_encoder(
-    VideoFrameEncoder("grid", _grid_cnn, "Conv2D stages, pooled to a 4x4 grid, projected")
+    VideoFrameEncoder(
+        "grid", _grid_cnn, "Conv2D stages; global average + max pooling beside a 4x4 grid"
+    )
 )
 register_video_encoder(VideoEncoder("gru", _recurrent(layers.GRU, "gru"), "GRU over the frames"))
 register_video_encoder(
