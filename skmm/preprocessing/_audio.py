@@ -9,10 +9,10 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, InvalidParameterError, StrOptions
-from ._audio_decoding import cell_kind, decode_cell, is_real
+from ._audio_decoding import cell_kind, decode_cell
 from ._audio_features import AudioConfig, LogMel, MelBands, hann, mel_filterbank
 from ._columns import MISSING_POLICIES, as_column
-from ._messages import is_int
+from ._messages import is_int, is_real
 from ._moments import RunningMoments
 from ._single_column import SingleColumnTransformer
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 import functools
 import io
 import math
-import numbers
 import os
 
 import numpy as np
 
 from ._columns import media_cell_kind
 from ._files import open_regular_file
-from ._messages import describe_value
+from ._messages import describe_value, is_real
 from ._video_decoding import read_audio_track
 
 _EXPECTED_CELL = (
@@ -25,15 +24,6 @@ _INSTALL_HINT = (
     "AudioFeaturizer needs the optional dependency 'soundfile' (with libsndfile) to decode audio "
     'files and bytes. Install it with: pip install "skmm[audio]"'
 )
-
-
-def is_real(value):
-    """True for a finite real number that is not a bool."""
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool | np.bool_)
-        and math.isfinite(value)
-    )
 
 
 def cell_kind(cell, where, missing_zeros):

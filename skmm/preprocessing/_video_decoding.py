@@ -20,8 +20,6 @@ loop.
 from __future__ import annotations
 
 import io
-import math
-import numbers
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -31,7 +29,7 @@ import numpy as np
 from ._columns import media_cell_kind
 from ._files import open_regular_file
 from ._image_decoding import decode_into
-from ._messages import describe_value
+from ._messages import describe_value, is_real
 
 __all__ = [
     "CONTAINERS",
@@ -169,12 +167,7 @@ def _check_frames_array(frames, where):
 
 
 def _tuple_fps(fps, where):
-    if (
-        not isinstance(fps, numbers.Real)
-        or isinstance(fps, bool | np.bool_)
-        or not math.isfinite(fps)
-        or fps <= 0
-    ):
+    if not is_real(fps) or fps <= 0:
         raise ValueError(
             f"{where} holds a (frames, fps) tuple with fps {describe_value(fps)}. Expected a "
             "positive, finite number of frames per second."
