@@ -13,13 +13,18 @@ from .._compat import Interval, Options, StrOptions
 from .._constraints import IntTuple
 from ._columns import (
     MISSING_POLICIES,
-    Column,
     as_column,
 )
 from ._files import check_root
 from ._image_decoding import RESAMPLE, DecodeSpec
-from ._image_reading import Decoder, LazyImages, decode_rows, n_threads
-from ._messages import is_missing
+from ._image_reading import (
+    LAZY_THRESHOLD_BYTES,
+    Decoder,
+    LazyDecoding,
+    LazyImages,
+    decode_rows,
+    n_threads,
+)
 from ._moments import RunningMoments
 from ._single_column import SingleColumnTransformer
 
@@ -31,9 +36,6 @@ __all__ = [
     "image_decode_spec",
 ]
 
-#: With ``lazy="auto"``, a column of file paths whose decoded float32 array would
-#: take more than this many bytes is decoded lazily.
-LAZY_THRESHOLD_BYTES = 512 * 2**20
 
 _NAME = "ImageNormalizer"
 _POLICIES = ("stretch", "pad", "crop")
@@ -134,7 +136,7 @@ def _array_cells(X):
     return X
 
 
-class ImageNormalizer(SingleColumnTransformer):
+class ImageNormalizer(LazyDecoding, SingleColumnTransformer):
     """Decode a column of images into a float32 tensor of shape (n, H, W, channels).
 
     Every image is decoded with Pillow, turned upright from its EXIF orientation,
@@ -422,28 +424,6 @@ default="bilinear"
             n_jobs=None if n_jobs is None else int(n_jobs),
         )
 
-    def _is_lazy(self, column, spec):
-        """Whether to return a `LazyImages` for ``column``."""
-        if not isinstance(self.lazy, str):
-            return bool(self.lazy)
-        nbytes = len(column) * spec.height * spec.width * spec.channels * 4
-        if nbytes <= LAZY_THRESHOLD_BYTES:
-            return False
-        return all(
-            isinstance(cell, (str, os.PathLike)) or is_missing(cell) for cell in column.cells
-        )
-
-    @staticmethod
-    def _lazy_output(column, decoder):
-        # Hold a copy of the list of cells (not of the images), so that later changes to
-        # the caller's container do not change the output. A numeric stack is referenced.
-        cells = column.cells
-        if isinstance(cells, (list, tuple)):
-            cells = list(cells)
-        elif cells.dtype == object:
-            cells = cells.copy()
-        return LazyImages(Column(cells, column.name, column.index, None, column.positions), decoder)
-
     # ------------------------------------------------------------------ #
     # Fitting and transforming
     # ------------------------------------------------------------------ #
@@ -509,7 +489,7 @@ or LazyImages
         decoder = self._decoder()
         column = self._column(X, reset=True)
         self._reset()
-        if self._is_lazy(column, decoder.spec):
+        if self._is_lazy(column, decoder):
             self._fit_column(decoder, column)
             return self._lazy_output(column, self._fitted_decoder(decoder))
         out = self._allocate(len(column), decoder.spec)
@@ -549,17 +529,13 @@ or LazyImages
         check_is_fitted(self)
         decoder = self._fitted_decoder(self._decoder())
         column = self._column(X, reset=False)
-        if self._is_lazy(column, decoder.spec):
+        if self._is_lazy(column, decoder):
             for k, cell in enumerate(column.cells):
                 decoder.check(cell, column.where(k, _NAME))
             return self._lazy_output(column, decoder)
         out = self._allocate(len(column), decoder.spec)
         decode_rows(decoder, column, np.arange(len(column)), out)
         return out
-
-    def _fitted_decoder(self, decoder):
-        stats = self._check_standardization(decoder.spec.channels, "channels")
-        return decoder if stats is None else decoder.with_stats(*stats)
 
     @staticmethod
     def _image_shape(spec):

@@ -13,12 +13,23 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
+from ._columns import Column
 from ._files import resolve_under_root
 from ._image_decoding import DecodeSpec, check_cell, decode_into
 from ._messages import format_label, is_int, is_missing
 
-__all__ = ["Decoder", "LazyImages", "decode_rows", "n_threads"]
+__all__ = [
+    "LAZY_THRESHOLD_BYTES",
+    "Decoder",
+    "LazyDecoding",
+    "LazyImages",
+    "decode_rows",
+    "n_threads",
+]
 
+#: With ``lazy="auto"``, a column of file paths whose decoded float32 array would
+#: take more than this many bytes is decoded lazily (images and videos alike).
+LAZY_THRESHOLD_BYTES = 512 * 2**20
 #: Default number of decoding threads: os.cpu_count(), at most this.
 MAX_DEFAULT_THREADS = 8
 #: The transformer whose column errors name (``ImageNormalizer: column 'x', row 3``).
@@ -316,3 +327,37 @@ class LazyImages:
         if dtype is not None and np.dtype(dtype) != out.dtype:
             out = out.astype(dtype)
         return out
+
+
+class LazyDecoding:
+    """What the transformers that decode files in threads share (``ImageNormalizer``,
+    ``VideoFrames``): whether an output is lazy, the lazy output itself, and the decoder
+    with the fitted standardization. A subclass sets `_lazy_type`."""
+
+    #: The class of the lazy output (`LazyImages` or a subclass).
+    _lazy_type = LazyImages
+
+    def _is_lazy(self, column, decoder):
+        """Whether to return a lazy block for ``column``."""
+        if not isinstance(self.lazy, str):
+            return bool(self.lazy)
+        if len(column) * math.prod(decoder.row_shape) * 4 <= LAZY_THRESHOLD_BYTES:
+            return False
+        return all(
+            isinstance(cell, (str, os.PathLike)) or is_missing(cell) for cell in column.cells
+        )
+
+    def _lazy_output(self, column, decoder):
+        # Hold a copy of the list of cells (not of the decoded rows), so that later changes
+        # to the caller's container do not change the output. A numeric stack is referenced.
+        cells = column.cells
+        if isinstance(cells, (list, tuple)):
+            cells = list(cells)
+        elif cells.dtype == object:
+            cells = cells.copy()
+        column = Column(cells, column.name, column.index, None, column.positions)
+        return self._lazy_type(column, decoder)
+
+    def _fitted_decoder(self, decoder):
+        stats = self._check_standardization(decoder.spec.channels, "channels")
+        return decoder if stats is None else decoder.with_stats(*stats)

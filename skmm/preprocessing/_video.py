@@ -11,21 +11,16 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, StrOptions
-from ._columns import Column, as_column
+from ._columns import as_column
 from ._files import check_root, resolve_under_root
 from ._image import IMAGE_PARAMETER_CONSTRAINTS, image_decode_spec
 from ._image_decoding import DecodeSpec
-from ._image_reading import LazyImages, decode_rows, n_threads
-from ._messages import is_missing
+from ._image_reading import LazyDecoding, LazyImages, decode_rows, n_threads
 from ._moments import RunningMoments
 from ._single_column import SingleColumnTransformer
 from ._video_decoding import CONTAINERS, FrameSampling, cell_kind, decode_video_into
 
 __all__ = ["LazyVideos", "VideoFrames", "frame_mask"]
-
-#: With ``lazy="auto"``, a column of file paths whose decoded float32 array would
-#: take more than this many bytes is decoded lazily.
-LAZY_THRESHOLD_BYTES = 512 * 2**20
 
 _NAME = "VideoFrames"
 _FIT_CHUNK_PER_THREAD = 4
@@ -168,7 +163,7 @@ class LazyVideos(LazyImages):
     """
 
 
-class VideoFrames(SingleColumnTransformer):
+class VideoFrames(LazyDecoding, SingleColumnTransformer):
     """Decode a column of video clips into sampled frames, ``(n, n_frames, H, W, channels)``.
 
     Each clip is decoded with PyAV (FFmpeg), ``n_frames`` frames are sampled
@@ -381,6 +376,7 @@ default="bilinear"
     _cell_noun = "a video"
     _cells_noun = "videos"
     _as_column = staticmethod(_as_column)
+    _lazy_type = LazyVideos
 
     #: The containers decoded from files and bytes (FFmpeg demuxer -> formats).
     containers = dict(CONTAINERS)
@@ -408,22 +404,6 @@ default="bilinear"
             n_jobs=None if self.n_jobs is None else int(self.n_jobs),
         )
 
-    def _is_lazy(self, column, decoder):
-        if not isinstance(self.lazy, str):
-            return bool(self.lazy)
-        nbytes = len(column) * int(np.prod(decoder.row_shape)) * 4
-        if nbytes <= LAZY_THRESHOLD_BYTES:
-            return False
-        return all(
-            isinstance(cell, (str, os.PathLike)) or is_missing(cell) for cell in column.cells
-        )
-
-    @staticmethod
-    def _lazy_output(column, decoder):
-        cells = column.cells
-        cells = list(cells) if isinstance(cells, (list, tuple)) else cells.copy()
-        return LazyVideos(Column(cells, column.name, column.index, None, column.positions), decoder)
-
     def _check_cells(self, decoder, column):
         for k, cell in enumerate(column.cells):
             decoder.check(cell, column.where(k, _NAME))
@@ -441,10 +421,6 @@ default="bilinear"
             for j in np.flatnonzero(counts):
                 moments.update(buffer[j, : counts[j]])
         self._learn_moments(moments, column)
-
-    def _fitted_decoder(self, decoder):
-        stats = self._check_standardization(decoder.spec.channels, "channels")
-        return decoder if stats is None else decoder.with_stats(*stats)
 
     def fit(self, X, y=None):
         """Check the parameters and the cells; learn per-channel statistics if asked.

@@ -269,7 +269,7 @@ def test_auto_is_eager_below_the_threshold(series):
 
 
 def test_auto_is_lazy_above_the_threshold_for_paths_only(series, files, monkeypatch):
-    monkeypatch.setattr(image_module, "LAZY_THRESHOLD_BYTES", 100)
+    monkeypatch.setattr(reading_module, "LAZY_THRESHOLD_BYTES", 100)
     est = ImageNormalizer(standardize=False, size=(8, 8))
     assert isinstance(est.fit_transform(series), LazyImages)
     assert isinstance(est.fit(series).transform(series), LazyImages)
@@ -285,7 +285,7 @@ def test_auto_is_lazy_above_the_threshold_for_paths_only(series, files, monkeypa
         ImageNormalizer(standardize=False, size=(8, 8), lazy=False).fit_transform(series),
         np.ndarray,
     )
-    monkeypatch.setattr(image_module, "LAZY_THRESHOLD_BYTES", N_FILES * 8 * 8 * 3 * 4)
+    monkeypatch.setattr(reading_module, "LAZY_THRESHOLD_BYTES", N_FILES * 8 * 8 * 3 * 4)
     assert isinstance(est.fit_transform(series), np.ndarray)  # not above: eager
 
 
