@@ -34,7 +34,7 @@ def _motion_model(video_encoder):
 
     return make_pipeline(
         MultimodalInput([("clip", VideoFrames(n_frames=8, size=(32, 32), channels=1), "clip")]),
-        MultimodalClassifier(video_encoder=video_encoder, epochs=40, **SMALL_VIDEO),
+        MultimodalClassifier(video_encoder=video_encoder, epochs=30, **SMALL_VIDEO),
     )
 
 
@@ -139,7 +139,7 @@ def test_regressor_classifier_cv_and_multi_task_take_video(talking_clips):
 
     X, y = talking_clips
     blocks = _talking_input().fit_transform(X, y)
-    small = dict(epochs=2, **SMALL_VIDEO)
+    small = dict(epochs=1, **SMALL_VIDEO)
     regressor = MultimodalRegressor(video_encoder="conv", **small).fit(blocks, y * 2.0)
     assert regressor.predict(blocks).shape == (len(y),)
     cv = MultimodalClassifierCV(l2s=2, cv=2, path_epochs=1, video_encoder="attention", **small)
