@@ -45,7 +45,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ._files import open_regular_file
 from ._messages import describe_value, is_blank, is_na
 
-__all__ = ["RESAMPLE", "DecodeSpec", "check_cell", "decode_into"]
+__all__ = ["RESAMPLE", "DecodeSpec", "check_cell", "check_pixels", "decode_into"]
 
 #: Names accepted by ``ImageNormalizer(resample=...)``.
 RESAMPLE = {
@@ -302,7 +302,7 @@ def _decode_stream(fh, spec, out, where, source, *, from_bytes):
                 f"Pillow reads.{hint}"
             ) from exc.__cause__
         raise
-    _check_pixels(img.size, spec, where, source)
+    check_pixels(img.size, spec, where, source)
     _pillow(lambda: _draft_jpeg(img, spec), where, source, "could not be decoded")
     guard = img.format not in _HEADER_SIZED_FORMATS
     _pillow(img.load, where, source, "is corrupt or truncated", bomb_guard=guard)
@@ -316,7 +316,7 @@ def _decode_stream(fh, spec, out, where, source, *, from_bytes):
 
 def _decode_pil_object(img, spec, out, where):
     source = f"the PIL image (mode {img.mode!r})"
-    _check_pixels(img.size, spec, where, source)
+    check_pixels(img.size, spec, where, source)
 
     def first_frame():
         frame = img.tell()
@@ -333,7 +333,7 @@ def _decode_pil_object(img, spec, out, where):
     _render_pil(img, spec, out, where, source)
 
 
-def _check_pixels(size, spec, where, source):
+def check_pixels(size, spec, where, source):
     width, height = size
     if width <= 0 or height <= 0:
         raise ValueError(
@@ -436,7 +436,7 @@ def _decode_array(arr, spec, out, where):
         )
     source = f"the image array of shape {arr.shape}"
     height, width = arr.shape[:2]
-    _check_pixels((width, height), spec, where, source)
+    check_pixels((width, height), spec, where, source)
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
     dtype = arr.dtype

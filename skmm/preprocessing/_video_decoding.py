@@ -28,7 +28,7 @@ import numpy as np
 
 from ._columns import media_cell_kind
 from ._files import open_regular_file
-from ._image_decoding import decode_into
+from ._image_decoding import check_pixels, decode_into
 from ._messages import describe_value, is_real
 
 __all__ = [
@@ -301,18 +301,8 @@ def _check_trailer(fh, demuxer, where, source):
 
 def _check_header(stream, container, image_spec, sampling, where, source):
     """Refuse a clip by its header: pixels per frame, and duration."""
-    width, height = stream.codec_context.width, stream.codec_context.height
-    if width <= 0 or height <= 0:
-        raise ValueError(
-            f"{where}: {source} declares frames of {width} x {height} pixels. Expected frames "
-            "with at least one pixel."
-        )
-    if image_spec.max_pixels is not None and width * height > image_spec.max_pixels:
-        raise ValueError(
-            f"{where}: {source} has frames of {width} x {height} = {width * height} pixels, "
-            f"more than max_pixels={image_spec.max_pixels}; it is refused before decoding. "
-            "Expected smaller frames; raise max_pixels if the file is trusted."
-        )
+    size = (stream.codec_context.width, stream.codec_context.height)
+    check_pixels(size, image_spec, where, f"each frame of {source}")
     seconds = _stream_seconds(stream, container)
     if sampling.max_duration is not None and seconds is not None:
         if seconds > sampling.max_duration:
