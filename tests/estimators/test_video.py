@@ -135,10 +135,17 @@ def test_video_pipeline_saves_loads_and_exports_identically(talking_clips, talki
 
 
 def test_regressor_classifier_cv_and_multi_task_take_video(talking_clips):
-    from skmm import MultimodalClassifier, MultimodalClassifierCV, MultimodalRegressor
+    from skmm import (
+        MultimodalClassifier,
+        MultimodalClassifierCV,
+        MultimodalInput,
+        MultimodalRegressor,
+        VideoFrames,
+    )
 
     X, y = talking_clips
-    blocks = _talking_input().fit_transform(X, y)
+    frames = MultimodalInput([("frames", VideoFrames(n_frames=3, size=(8, 8)), "clip")])
+    blocks = frames.fit_transform(X, y)
     small = dict(epochs=1, **SMALL_VIDEO)
     regressor = MultimodalRegressor(video_encoder="conv", **small).fit(blocks, y * 2.0)
     assert regressor.predict(blocks).shape == (len(y),)
