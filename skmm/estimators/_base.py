@@ -260,6 +260,8 @@ class MultimodalEstimatorMixin(NetworkTraining):
             video_filters=tuple(self.video_filters),
             video_units=self.video_units,
             video_weights=self.video_weights,
+            graph_encoder=self.graph_encoder,
+            graph_units=self.graph_units,
             block_encoders=block_encoders,
             block_l2=self._block_l2(),
             block_settings=block_settings,

@@ -135,6 +135,8 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
         video_filters=(32, 64),
         video_units=64,
         video_weights=None,
+        graph_encoder="mean",
+        graph_units=64,
         block_encoders=None,
         balance="ensemble",
         image_augmentation=None,

@@ -178,6 +178,8 @@ class MultimodalClassifierCV(MultimodalClassifier):
         video_filters=(32, 64),
         video_units=64,
         video_weights=None,
+        graph_encoder="mean",
+        graph_units=64,
         block_encoders=None,
         balance="ensemble",
         image_augmentation=None,

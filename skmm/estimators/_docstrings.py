@@ -84,6 +84,15 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
         Width of the frame features and of the temporal encoder.
     video_weights : None or str, default=None
         Local weights file of a ``keras.applications`` frame encoder.
+    graph_encoder : {"mean", "max", "attention"} or str, default="mean"
+        Aggregation of graph blocks (`skmm.preprocessing.GraphNeighborhood`):
+        node-id embeddings (plus projected node features) combined hop by
+        hop with the mean (GraphSAGE) or element-wise max of the sampled
+        neighbours, or with GAT-style attention over them; or the name of one
+        registered with
+        [`skmm.network.register_graph_encoder`][skmm.network.register_graph_encoder].
+    graph_units : int, default=64
+        Width of the node embeddings and of each GraphSAGE layer.
     block_encoders : dict of str to keras layer or callable, default=None
         A Keras layer (registered, so that fitted models pickle), or a
         callable taking the block's Keras input and returning a

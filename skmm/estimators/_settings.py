@@ -20,6 +20,7 @@ from ..network import (
     BALANCES,
     IMAGE_AUGMENTATIONS,
     fusion_names,
+    graph_encoder_names,
     image_encoder_names,
     text_encoder_names,
     video_encoder_names,
@@ -74,6 +75,8 @@ NETWORK_SETTINGS = {
     "video_filters": ((32, 64), [PositiveInts()]),
     "video_units": (64, _positive_int()),
     "video_weights": (None, [None, str, os.PathLike]),
+    "graph_encoder": ("mean", [Registered(graph_encoder_names)]),
+    "graph_units": (64, _positive_int()),
     "block_encoders": (None, [None, dict]),
     "balance": ("ensemble", [None, StrOptions(set(BALANCES))]),
     # entries checked by the builder

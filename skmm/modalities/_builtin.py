@@ -1,4 +1,4 @@
-"""The built-in block kinds: text, image, video, audio and tabular.
+"""The built-in block kinds: text, image, video, audio, graph and tabular.
 
 Each encoder imports ``skmm.network`` (and so Keras) when a network is built,
 never when this module is imported.
@@ -31,6 +31,47 @@ def _video_encoder(inputs, spec, **settings):
 
 def _audio_encoder(inputs, spec, **settings):
     return _network().audio_block_encoder(inputs, spec, **settings)
+
+
+def _graph_encoder(inputs, spec, **settings):
+    return _network().graph_block_encoder(inputs, spec, **settings)
+
+
+def _check_graph_spec(spec):
+    n_neighbors = spec.detail("n_neighbors")
+    n_embeddings = spec.detail("n_embeddings")
+    if not n_neighbors or not n_embeddings or len(spec.shape) != 3:
+        raise ValueError(
+            f"Block {spec.name!r}: a graph block needs n_neighbors and n_embeddings from its "
+            f"transformer and rows of (n_roots, n_slots, channels); got shape "
+            f"{tuple(spec.shape)}, n_neighbors={n_neighbors!r}, n_embeddings={n_embeddings!r}."
+        )
+    if spec.shape[0] not in (1, 2):
+        raise ValueError(
+            f"Block {spec.name!r}: a graph block has one or two root nodes per row; got "
+            f"{spec.shape[0]}."
+        )
+
+
+def _embedding_indices_out_of_range(array, spec):
+    indices = array[..., 0].reshape(len(array), -1)
+    n_embeddings = spec.detail("n_embeddings")
+    bad = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
+    bad |= ((indices < 0) | (indices >= n_embeddings) | (indices != np.round(indices))).any(axis=1)
+    return bad, f"node embedding indices outside [0, {n_embeddings}) or non-finite values"
+
+
+def _example_neighborhoods(rng, shape, spec):
+    """Random node indices with more and more empty slots; the last row's node missing."""
+    n_embeddings = spec.detail("n_embeddings")
+    rows = np.zeros(shape, dtype=np.float32)
+    rows[..., 0] = rng.integers(1, n_embeddings, size=shape[:-1])
+    rows[..., 1:] = rng.standard_normal((*shape[:-1], shape[-1] - 1))
+    n_slots = shape[2]
+    for row in range(1, shape[0]):
+        rows[row, :, max(1, n_slots * (shape[0] - row) // shape[0]) :] = 0.0
+    rows[-1] = 0.0
+    return rows
 
 
 def _tabular_encoder(inputs, spec, **settings):
@@ -180,6 +221,23 @@ AUDIO = register_modality(
         encoder_settings=("audio_filters",),
         may_be_missing=True,
         description="spectrogram frames (n, n_frames, n_mels)",
+    )
+)
+
+GRAPH = register_modality(
+    Modality(
+        "graph",
+        dtype="float32",
+        row_ndim=3,
+        encoder=_graph_encoder,
+        encoder_settings=("graph_encoder", "graph_units"),
+        encoder_choice="graph_encoder",
+        may_be_missing=True,
+        info_keys=("n_embeddings", "n_neighbors"),
+        check_spec=_check_graph_spec,
+        invalid_rows=_embedding_indices_out_of_range,
+        example_rows=_example_neighborhoods,
+        description="graph neighbourhoods (n, n_roots, n_slots, 1 + n_node_features)",
     )
 )
 

@@ -37,6 +37,15 @@ from ._fusions import (
     register_fusion,
     unregister_fusion,
 )
+from ._graph_encoders import (
+    GraphEncoder,
+    NeighborhoodSlots,
+    get_graph_encoder,
+    graph_block_encoder,
+    graph_encoder_names,
+    register_graph_encoder,
+    unregister_graph_encoder,
+)
 from ._image_encoders import (
     ImageEncoder,
     application_names,
@@ -67,6 +76,13 @@ from ._video_encoders import (
 )
 
 __all__ = [
+    "GraphEncoder",
+    "NeighborhoodSlots",
+    "get_graph_encoder",
+    "graph_block_encoder",
+    "graph_encoder_names",
+    "register_graph_encoder",
+    "unregister_graph_encoder",
     "FrameMask",
     "FramesFromBatch",
     "FramesToBatch",

@@ -47,6 +47,8 @@ def build_fused_network(
     video_filters=(32, 64),
     video_units=64,
     video_weights=None,
+    graph_encoder="mean",
+    graph_units=64,
     block_encoders=None,
     block_l2=None,
     block_settings=None,
@@ -180,6 +182,11 @@ def build_fused_network(
         Width of the frame features (``"grid"``) and of the temporal encoder.
     video_weights : None or str, default=None
         Weights file of a ``keras.applications`` frame encoder.
+    graph_encoder : str, default="mean"
+        Aggregation of graph blocks: ``"mean"`` or ``"max"`` (GraphSAGE),
+        ``"attention"`` (GAT-style), or a registered one.
+    graph_units : int, default=64
+        Width of the node embeddings and GraphSAGE layers of graph blocks.
     block_encoders : dict, optional
         Block name -> Keras layer, or callable taking the block's input
         tensor and returning a flat ``(batch, features)`` tensor, used
@@ -289,6 +296,8 @@ def build_fused_network(
         video_filters=tuple(video_filters),
         video_units=video_units,
         video_weights=video_weights,
+        graph_encoder=graph_encoder,
+        graph_units=graph_units,
         audio_filters=audio_filters,
         tabular_units=tabular_units,
     )
