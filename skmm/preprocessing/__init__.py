@@ -6,7 +6,7 @@ Nothing in this subpackage imports TensorFlow or Keras.
 from ._audio import AudioFeaturizer
 from ._datetime import DatetimeFeatures
 from ._graph import GraphNeighborhood, LazyNeighborhoods
-from ._graph_data import Graph
+from ._graph_data import Graph, NodeFeatures
 from ._graph_features import GraphFeatures
 from ._image import ImageNormalizer
 from ._text import TextTokenizer
@@ -21,6 +21,7 @@ __all__ = [
     "ImageNormalizer",
     "LazyNeighborhoods",
     "LazyVideos",
+    "NodeFeatures",
     "TextTokenizer",
     "VideoFrames",
     "frame_mask",

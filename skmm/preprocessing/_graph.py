@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat import StrOptions
 from .._constraints import Predicate
 from .._dataframes import as_pandas
-from ._graph_data import Graph, as_graph, normalized_ids
+from ._graph_data import Graph, NodeFeatures, as_graph, normalized_ids
 from ._graph_sampling import SAMPLINGS, sample_neighbors
 
 __all__ = ["GraphNeighborhood", "LazyNeighborhoods", "NodeColumns"]
@@ -59,14 +59,21 @@ def _is_graph(value):
     )
 
 
+def _is_table(value):
+    return value is None or hasattr(value, "columns")
+
+
 def _is_features(value):
-    if value is None or hasattr(value, "columns"):
+    if _is_table(value):
         return True
-    return (
-        isinstance(value, list | tuple)
-        and len(value) == 2
-        and all(v is None or hasattr(v, "columns") for v in value)
-    )
+    return isinstance(value, list | tuple) and len(value) == 2 and all(map(_is_table, value))
+
+
+def _as_saved_table(table):
+    """A node-feature table as saved: a ``NodeFeatures`` (a DataFrame converted)."""
+    if table is None or isinstance(table, NodeFeatures):
+        return table
+    return NodeFeatures.from_frame(as_pandas(table, "node_features"))
 
 
 def slot_count(n_neighbors):
@@ -103,6 +110,22 @@ class NodeColumns:
             weight=self.weight,
             where=f"{name} graph",
         )
+
+    def __getstate__(self):
+        """Saved (and pickled) state: a ``graph`` given as a DataFrame, a networkx graph
+        or a matrix is stored as the equivalent ``Graph``, node-feature DataFrames as
+        ``NodeFeatures`` (scikit-learn-safe files hold no DataFrame)."""
+        state = dict(super().__getstate__())
+        if state.get("graph") is not None and not isinstance(state["graph"], Graph):
+            state["graph"] = state.get("graph_") or self._fit_graph(None, None, None)
+        if state.get("node_features") is not None:
+            tables = state["node_features"]
+            state["node_features"] = (
+                tuple(map(_as_saved_table, tables))
+                if isinstance(tables, list | tuple)
+                else _as_saved_table(tables)
+            )
+        return state
 
     def _frame(self, X, reset):
         frame = as_pandas(X, type(self).__name__)
@@ -414,7 +437,7 @@ class GraphNeighborhood(NodeColumns, TransformerMixin, BaseEstimator):
         tables = self.node_features
         if tables is None:
             tables = (None,) * graph.n_sides
-        elif hasattr(tables, "columns"):
+        elif not isinstance(tables, list | tuple):
             tables = (tables,) + (None,) * (graph.n_sides - 1)
         elif len(tables) != graph.n_sides:
             raise ValueError(
@@ -474,6 +497,8 @@ class GraphNeighborhood(NodeColumns, TransformerMixin, BaseEstimator):
 
 
 def _feature_table(table, side, graph):
+    if isinstance(table, NodeFeatures):
+        table = table.to_frame()
     table = as_pandas(table, "GraphNeighborhood node_features")
     if table.shape[1] == 0:
         raise ValueError("GraphNeighborhood: a node_features table has no columns.")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["Graph", "as_graph"]
+__all__ = ["Graph", "NodeFeatures", "as_graph"]
 
 #: Node indices are stored in float32 network inputs: a graph may hold at most this
 #: many nodes (2**24, the largest range of exact integers in float32).
@@ -418,3 +418,58 @@ def as_graph(graph, *, source="source", target="target", weight=None, where="gra
         f"{where}: expected a skmm.preprocessing.Graph, a DataFrame of edges, a networkx graph "
         f"or a square sparse adjacency matrix; got {type(graph).__name__}."
     )
+
+
+class NodeFeatures:
+    """A read-only table of numeric features per node id (what ``node_features`` holds
+    once saved: a DataFrame is stored as one of these, same content).
+
+    Like [`Graph`][skmm.preprocessing.Graph], copying returns the same object, so
+    clones share one table.
+
+    Parameters
+    ----------
+    ids : array-like of int or str
+        The node ids, one per row.
+    values : array-like of shape (n_nodes, n_features)
+        The features.
+    columns : array-like of str
+        The feature names.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmm.preprocessing import NodeFeatures
+    >>> table = NodeFeatures.from_frame(pd.DataFrame({"age": [31, 45]}, index=[7, 9]))
+    >>> table.to_frame()
+       age
+    7   31
+    9   45
+    """
+
+    def __init__(self, ids, values, columns):
+        self.ids = np.asarray(ids)
+        self.values = np.asarray(values)
+        self.columns = np.asarray([str(c) for c in columns])
+
+    @classmethod
+    def from_frame(cls, frame):
+        """The table of a DataFrame indexed by node id."""
+        return cls(frame.index.to_numpy(), frame.to_numpy(), frame.columns)
+
+    def to_frame(self):
+        """The table as a DataFrame indexed by node id."""
+        return pd.DataFrame(self.values, index=self.ids, columns=self.columns)
+
+    @property
+    def shape(self):
+        return self.values.shape
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __repr__(self):
+        return f"NodeFeatures({len(self.ids)} nodes, {len(self.columns)} features)"
