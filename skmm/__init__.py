@@ -8,12 +8,23 @@ and the estimators (``MultimodalClassifier``, ``MultimodalClassifierCV``,
 from importlib import import_module
 
 from .compose import MultimodalInput, make_multimodal_input
-from .preprocessing import AudioFeaturizer, ImageNormalizer, TextTokenizer, VideoFrames
+from .preprocessing import (
+    AudioFeaturizer,
+    Graph,
+    GraphFeatures,
+    GraphNeighborhood,
+    ImageNormalizer,
+    TextTokenizer,
+    VideoFrames,
+)
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "AudioFeaturizer",
+    "Graph",
+    "GraphFeatures",
+    "GraphNeighborhood",
     "ImageNormalizer",
     "MultimodalClassifier",
     "MultimodalClassifierCV",

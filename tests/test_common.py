@@ -13,6 +13,8 @@ from sklearn.utils.estimator_checks import check_param_validation, parametrize_w
 import skmm
 from skmm import (
     AudioFeaturizer,
+    GraphFeatures,
+    GraphNeighborhood,
     ImageNormalizer,
     MultimodalClassifier,
     MultimodalClassifierCV,
@@ -48,6 +50,16 @@ REGISTRY = [
 # Public estimators that scikit-learn's checks cannot exercise, with the reason and
 # the tests that cover their API instead.
 NOT_CHECKABLE = {
+    GraphNeighborhood: (
+        "reads one or two columns of node ids of a graph it is given (or makes of the "
+        "rows' pairs); scikit-learn's checks feed tables of many float columns. Its API, "
+        "parameter validation and persistence are tested in tests/preprocessing/test_graph.py "
+        "and tests/estimators/test_graph.py"
+    ),
+    GraphFeatures: (
+        "reads one or two columns of node ids of a graph, as GraphNeighborhood; tested in "
+        "tests/preprocessing/test_graph.py"
+    ),
     MultimodalInput: (
         "transform returns MultimodalBlocks (named arrays of different shapes), not one "
         "2-D array; its API is tested in tests/compose/test_multimodal_input.py"

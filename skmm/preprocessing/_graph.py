@@ -35,7 +35,7 @@ __all__ = ["GraphNeighborhood", "LazyNeighborhoods", "NodeColumns"]
 PADDING_INDEX, UNKNOWN_INDEX = 0, 1
 
 #: Rows per chunk when a whole block is sampled at once.
-CHUNK_ROWS = 8192
+CHUNK_ROWS = 2048
 
 
 def _is_hops(value):

@@ -59,7 +59,7 @@ def normalized_ids(values, where):
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
         raise ValueError(
-            f"{where}: row {row} has a missing node id ({values[row]!r}); "
+            f"{where}: row {row} has a missing node id ({_plain(values[row])!r}); "
             f"{int(missing.sum())} row(s) are affected. Drop those edges first."
         )
     try:
@@ -73,7 +73,7 @@ def normalized_ids(values, where):
         if fractional.any():
             row = int(np.flatnonzero(fractional)[0])
             raise ValueError(
-                f"{where}: row {row} holds the node id {values[row]!r}, which is not an "
+                f"{where}: row {row} holds the node id {_plain(values[row])!r}, which is not an "
                 "integer; node ids must be integers or strings."
             )
     return values.astype(np.int64)
@@ -279,7 +279,11 @@ class Graph:
                 weights = weights[~loops]
         if len(left_codes) == 0:
             raise ValueError("The graph has no edges once self-loops are dropped.")
-        data = np.ones(len(left_codes)) if weights is None else weights.astype(float)
+        data = (
+            np.ones(len(left_codes), dtype=np.float32)
+            if weights is None
+            else weights.astype(np.float32)
+        )
         low = np.minimum(left_codes, right_codes)
         high = np.maximum(left_codes, right_codes)
         upper = sp.coo_matrix((data, (low, high)), shape=(n_nodes, n_nodes)).tocsr()
@@ -377,6 +381,11 @@ class Graph:
         return reached
 
 
+def _plain(value):
+    """A NumPy scalar as the Python value (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _kind_name(ids):
     return "str" if np.asarray(ids).dtype.kind in "US" else "int"
 
@@ -385,7 +394,7 @@ def _factorized(values):
     codes, uniques = pd.factorize(values, sort=True)
     uniques = np.asarray(uniques)
     uniques = uniques.astype(str) if uniques.dtype == object else uniques
-    return uniques, codes.astype(np.int64)
+    return uniques, codes.astype(np.int32 if len(uniques) < 2**31 else np.int64, copy=False)
 
 
 def _checked_weights(values, where):
@@ -397,7 +406,7 @@ def _checked_weights(values, where):
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{where}: row {row} has the weight {weights[row]!r}; edge weights must be finite "
+            f"{where}: row {row} has the weight {float(weights[row])!r}; edge weights must be finite "
             f"and > 0 ({int(bad.sum())} row(s) are affected)."
         )
     return weights

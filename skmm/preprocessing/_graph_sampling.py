@@ -23,7 +23,7 @@ import numpy as np
 SAMPLINGS = ("weighted", "uniform", "top")
 
 #: A node keeps at most this many candidate edges per neighbour slot.
-MAX_CANDIDATES_PER_SLOT = 32
+MAX_CANDIDATES_PER_SLOT = 16
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
