@@ -406,8 +406,8 @@ def _checked_weights(values, where):
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{where}: row {row} has the weight {float(weights[row])!r}; edge weights must be finite "
-            f"and > 0 ({int(bad.sum())} row(s) are affected)."
+            f"{where}: row {row} has the weight {float(weights[row])!r}; edge weights must be "
+            f"finite and > 0 ({int(bad.sum())} row(s) are affected)."
         )
     return weights
 
