@@ -161,7 +161,12 @@ def _mean_loss(loss, y, prediction, sample_weight):
     """The (weighted) mean of ``loss`` over the rows: a Keras loss name, object or
     function."""
     if isinstance(loss, str) and loss in _NUMPY_LOSSES:
-        per_row = _NUMPY_LOSSES[loss](np.asarray(y, dtype=np.float64), prediction)
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 1 and prediction.ndim == 2 and prediction.shape[1] == 1:
+            # a regressor's (n,) targets against its (n, 1) predictions: row by row, not
+            # broadcast into an (n, n) table of every target against every prediction
+            y = y.reshape(-1, 1)
+        per_row = _NUMPY_LOSSES[loss](y, prediction)
         return float(np.average(per_row, weights=sample_weight))
     if isinstance(loss, str):
         loss = keras.losses.get(loss)

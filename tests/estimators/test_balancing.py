@@ -261,3 +261,19 @@ def test_a_warm_fit_reuses_the_traced_step_unless_a_branch_froze():
     clf.set_params(epochs=40, n_iter_no_change=1).fit(blocks, y)
     assert clf.model_.train_function is None
     assert all(layer.trainable for layer in clf.model_.layers)
+
+
+def test_a_regressors_blend_weights_compare_each_row_with_its_own_target():
+    """The blend weights of a regressor are fitted on the per-row squared error (its
+    (n,) targets against its (n, 1) predictions, not every target against every
+    prediction): the informative block's head outweighs the noise's."""
+    from skmm import MultimodalRegressor
+
+    rng = np.random.default_rng(0)
+    X = {
+        "signal": rng.normal(size=(400, 3)).astype("float32"),
+        "noise": rng.normal(size=(400, 2)).astype("float32"),
+    }
+    y = X["signal"][:, 0] * 2 + 0.1 * rng.normal(size=400)
+    regressor = MultimodalRegressor(epochs=20, balance="blend", random_state=0).fit(X, y)
+    assert regressor.head_weights_["signal"] > 4 * regressor.head_weights_["noise"]
