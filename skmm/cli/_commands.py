@@ -95,7 +95,7 @@ def _read_training_table(args, roles):
     table = _read_data(args, roles.string_columns)
     source = _source(args.data)
     require_columns(table, roles.targets, source, "--target")
-    for role, columns in roles.by_role():
+    for role, columns in [*roles.by_role(), ("node", roles.node)]:
         require_columns(table, columns, source, f"--{role}")
     table = resolve_paths(table, roles.path_columns, data_directory(args.data))
     return numeric_columns(table, roles.numeric, source)
@@ -104,7 +104,7 @@ def _read_training_table(args, roles):
 def _roles_table(roles, reasons):
     """What ``--show-roles`` prints: each column's role, and the rule that gave it."""
     rows = [(column, "target", "--target") for column in roles.targets]
-    for role, columns in roles.by_role():
+    for role, columns in [*roles.by_role(), ("node", roles.node)]:
         for column in columns:
             rows.append((column, role, reasons.get(column, f"--{role}")))
     width = max(len(repr(column)) for column, _, _ in rows)
@@ -124,7 +124,9 @@ def _training_setup(args, console):
     if not roles.targets:
         raise UsageError("give the target column with --target")
     reasons = {}
-    if not roles.features:
+    if getattr(args, "graph_edges", None) is not None and not roles.node:
+        raise UsageError("--graph-edges needs --node: the column(s) of the rows' node ids")
+    if not roles.role_features:
         if args.data == "-":
             raise UsageError(
                 "the columns' roles are inferred from a file, not from standard input: give "
@@ -357,6 +359,8 @@ def run_evaluate(args, console):
 
 _MODEL_EVALUATE_CONFLICTS = (
     *ROLES,
+    "node",
+    "graph_edges",
     "task",
     "cv",
     "random_state",

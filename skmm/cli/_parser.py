@@ -178,6 +178,20 @@ def _add_columns(parser, required_target=True):
         metavar="COL",
         help='columns of video file paths (mp4, webm, mkv, avi; needs pip install "skmm[video]")',
     )
+    group.add_argument(
+        "--node",
+        action="append",
+        metavar="COL",
+        help="one or two columns of graph node ids (a user; a user and an item): a graph "
+        "block samples each row's neighbours in the graph of --graph-edges, or, with two "
+        "columns and no --graph-edges, in the graph of the training rows' pairs",
+    )
+    group.add_argument(
+        "--graph-edges",
+        metavar="FILE",
+        help="the graph of --node: an edge list (CSV, or .parquet) with columns source and "
+        "target, and an optional positive weight column",
+    )
     group.add_argument("--numeric", action="append", metavar="COL", help="numeric columns")
     group.add_argument(
         "--datetime",

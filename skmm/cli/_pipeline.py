@@ -55,6 +55,8 @@ class ColumnRoles:
     numeric: list = field(default_factory=list)
     datetime: list = field(default_factory=list)
     categorical: list = field(default_factory=list)
+    #: Graph node id columns (``--node``): one graph block, not a role of ``ROLES``.
+    node: list = field(default_factory=list)
     #: Whether the feature roles were inferred from the table (no role option given).
     inferred: bool = False
 
@@ -64,9 +66,15 @@ class ColumnRoles:
         roles = cls(
             targets=split_names(args.target),
             **{role: split_names(getattr(args, role)) for role in ROLES},
+            node=split_names(getattr(args, "node", None)),
         )
+        if len(roles.node) > 2:
+            raise UsageError(
+                f"--node takes one or two columns (a node; a pair such as user and item); got "
+                f"{len(roles.node)}: {', '.join(roles.node)}"
+            )
         seen = {}
-        for role, columns in [("target", roles.targets), *roles.by_role()]:
+        for role, columns in [("target", roles.targets), *roles.by_role(), ("node", roles.node)]:
             for column in columns:
                 if column in seen:
                     raise UsageError(
@@ -81,7 +89,12 @@ class ColumnRoles:
 
     @property
     def features(self):
-        """Every feature column."""
+        """Every feature column (the node columns last)."""
+        return [column for _, columns in self.by_role() for column in columns] + self.node
+
+    @property
+    def role_features(self):
+        """The feature columns of the roles of ``ROLES`` (the node columns left out)."""
         return [column for _, columns in self.by_role() for column in columns]
 
     @property
@@ -102,7 +115,7 @@ class ColumnRoles:
         """
         from ..compose import infer_column_roles
 
-        features = [column for column in table.columns if column not in self.targets]
+        features = [column for column in table.columns if column not in self.targets + self.node]
         if not features:
             raise UsageError("the table has no column besides the target(s)")
         try:
@@ -232,6 +245,8 @@ def build_input(roles, options):
     for (role, column), name in block_names(roles).items():
         columns = column if column is not None else list(getattr(roles, role))
         transformers.append((name, makers[role](), columns))
+    if roles.node:
+        transformers.append(("graph", graph_block(roles, options), list(roles.node)))
     multimodal_input = MultimodalInput(transformers)
     block_params = parse_assignments(options.block_param, "--block-param")
     if block_params:
@@ -247,6 +262,40 @@ def build_input(roles, options):
         except ValueError as exc:
             raise UsageError(f"--block-param: {one_line(exc)}") from exc
     return multimodal_input
+
+
+def graph_block(roles, options):
+    """The ``GraphNeighborhood`` of ``--node`` and ``--graph-edges``."""
+    from ..preprocessing import Graph, GraphNeighborhood
+
+    path = getattr(options, "graph_edges", None)
+    if path is None:
+        if len(roles.node) != 2:
+            raise UsageError(
+                "--node with one column needs --graph-edges FILE (the graph); with two "
+                "columns (user, item) the graph is the training rows' pairs"
+            )
+        return GraphNeighborhood(missing=options.missing_media)
+    import pandas as pd
+
+    try:
+        edges = pd.read_parquet(path) if str(path).endswith(".parquet") else pd.read_csv(path)
+    except (OSError, ValueError, ImportError) as exc:
+        raise DataError(
+            f"--graph-edges {path}: cannot read the edge list ({one_line(exc)})"
+        ) from exc
+    missing = [c for c in ("source", "target") if c not in edges.columns]
+    if missing:
+        raise DataError(
+            f"--graph-edges {path}: the edge list needs the columns source and target; "
+            f"{', '.join(missing)} missing (it has {', '.join(map(str, edges.columns))})"
+        )
+    weight = "weight" if "weight" in edges.columns else None
+    try:
+        graph = Graph.from_edges(edges, weight=weight, bipartite=len(roles.node) == 2)
+    except ValueError as exc:
+        raise DataError(f"--graph-edges {path}: {one_line(exc)}") from exc
+    return GraphNeighborhood(graph, missing=options.missing_media)
 
 
 def estimator_params(options):
