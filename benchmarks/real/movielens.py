@@ -43,7 +43,7 @@ graph beats Surprise's SVD of the same run.
 
 Run:  python benchmarks/real/movielens.py [--cache-dir DIR] [--seed S] [--folds K]
           [--smoke]
-(the 80/20 split takes about N minutes on 2 CPU cores; --smoke takes seconds
+(the 80/20 split takes about 13 minutes on 2 CPU cores; --smoke takes seconds
 and its figures mean nothing).
 """
 

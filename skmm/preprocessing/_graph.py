@@ -76,6 +76,23 @@ def _as_saved_table(table):
     return NodeFeatures.from_frame(as_pandas(table, "node_features"))
 
 
+#: The constraints of the parameters every graph transformer has (``NodeColumns``).
+GRAPH_INPUT_CONSTRAINTS = {
+    "graph": [
+        Predicate(
+            _is_graph,
+            "a Graph, a DataFrame of edges, a networkx graph, a square sparse adjacency or None",
+        )
+    ],
+    "source": [str],
+    "target": [str],
+    "weight": [None, str],
+    "bipartite": ["boolean"],
+    "missing": [StrOptions({"zeros", "error"})],
+    "random_state": ["random_state"],
+}
+
+
 def slot_count(n_neighbors):
     """Slots per root: the root, its ``k1`` neighbours and their ``k1 * k2``."""
     total, width = 1, 1
@@ -310,17 +327,7 @@ class GraphNeighborhood(NodeColumns, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "graph": [
-            Predicate(
-                _is_graph,
-                "a Graph, a DataFrame of edges, a networkx graph, a "
-                "square sparse adjacency or None",
-            )
-        ],
-        "source": [str],
-        "target": [str],
-        "weight": [None, str],
-        "bipartite": ["boolean"],
+        **GRAPH_INPUT_CONSTRAINTS,
         "n_neighbors": [Predicate(_is_hops, "a tuple of 1 or 2 ints >= 1")],
         "sampling": [StrOptions(set(SAMPLINGS))],
         "node_features": [
@@ -328,8 +335,6 @@ class GraphNeighborhood(NodeColumns, TransformerMixin, BaseEstimator):
         ],
         "exclude_row_edge": ["boolean"],
         "resample": ["boolean"],
-        "missing": [StrOptions({"zeros", "error"})],
-        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -377,19 +382,19 @@ class GraphNeighborhood(NodeColumns, TransformerMixin, BaseEstimator):
         -------
         self : GraphNeighborhood
         """
-        self._fit(X)
+        self._fit_state(X)
         return self
 
     def fit_transform(self, X, y=None):
         """Fit, then the block of ``X`` (lazy and re-sampled per batch with
         ``resample=True``)."""
-        roots, exclude, ids = self._fit(X)
+        roots, exclude, ids = self._fit_state(X)
         sampler = self._sampler()
         if self.resample:
             return LazyNeighborhoods(sampler, roots, exclude, ids, resample=True)
         return sampler.block(roots, exclude, seed=sampler.seed, ids=ids)
 
-    def _fit(self, X):
+    def _fit_state(self, X):
         self._validate_params()
         frame = self._frame(X, reset=True)
         ids, missing = self._column_ids(frame, graph=None)

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval
 from .._constraints import Predicate
-from ._graph import NodeColumns, _is_graph
+from ._graph import GRAPH_INPUT_CONSTRAINTS, NodeColumns
 
 __all__ = ["GraphFeatures"]
 
@@ -170,22 +170,10 @@ class GraphFeatures(NodeColumns, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "graph": [
-            Predicate(
-                _is_graph,
-                "a Graph, a DataFrame of edges, a networkx graph, a "
-                "square sparse adjacency or None",
-            )
-        ],
-        "source": [str],
-        "target": [str],
-        "weight": [None, str],
-        "bipartite": ["boolean"],
+        **GRAPH_INPUT_CONSTRAINTS,
         "features": [Predicate(_is_features, f"a tuple of distinct names among {FEATURES}")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "n_communities": [Interval(Integral, 2, None, closed="left")],
-        "missing": [Predicate(lambda v: v in ("zeros", "error"), "'zeros' or 'error'")],
-        "random_state": ["random_state"],
     }
 
     def __init__(

@@ -275,5 +275,5 @@ def test_a_regressors_blend_weights_compare_each_row_with_its_own_target():
         "noise": rng.normal(size=(400, 2)).astype("float32"),
     }
     y = X["signal"][:, 0] * 2 + 0.1 * rng.normal(size=400)
-    regressor = MultimodalRegressor(epochs=20, balance="blend", random_state=0).fit(X, y)
+    regressor = MultimodalRegressor(epochs=8, balance="blend", random_state=0).fit(X, y)
     assert regressor.head_weights_["signal"] > 4 * regressor.head_weights_["noise"]

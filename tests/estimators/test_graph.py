@@ -99,7 +99,7 @@ def test_test_fold_labels_do_not_change_the_predictions_of_that_fold():
             )
         else:
             block = GraphNeighborhood(n_neighbors=(3,), random_state=0)
-        model = _pair_model(block, epochs=2, balance=None)
+        model = _pair_model(block, epochs=1, balance=None)
         return cross_val_predict(model, X, labels, cv=folds)[held_out]
 
     assert_array_equal(fold_predictions(y, leaky=False), fold_predictions(changed, leaky=False))

@@ -163,10 +163,15 @@ def picture_table(tmp_path_factory):
 
 @pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
 def test_a_fault_inside_a_lazy_image_batch_leaves_no_thread_and_the_estimator_as_it_was(
-    picture_table, monkeypatch, error
+    picture_table, monkeypatch, error, tmp_path
 ):
     import skmm.preprocessing._image_reading as reading_module
 
+    # a temporary directory of this test's own: the other test worker's files come and go
+    # in the shared one
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
     X, y = picture_table
     pre = MultimodalInput(
         [
