@@ -657,7 +657,11 @@ class LazyNeighborhoods:
     """
 
     is_lazy_block = True
-    dtype = np.dtype("float32")
+
+    @property
+    def dtype(self):
+        """float32, as every graph block."""
+        return np.dtype("float32")
 
     def __init__(self, sampler, roots, exclude, ids, *, resample):
         self.sampler = sampler
