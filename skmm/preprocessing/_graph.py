@@ -182,7 +182,7 @@ class NodeColumns:
     def _side(self, column, graph):
         return column if graph is not None and graph.bipartite else 0
 
-    def _column_ids(self, frame, graph):
+    def _column_ids(self, frame):
         """Per column: the ids (int64 or str; a placeholder where missing) and the
         missing mask."""
         ids, missing = [], []
@@ -397,7 +397,7 @@ class GraphNeighborhood(NodeColumns, TransformerMixin, BaseEstimator):
     def _fit_state(self, X):
         self._validate_params()
         frame = self._frame(X, reset=True)
-        ids, missing = self._column_ids(frame, graph=None)
+        ids, missing = self._column_ids(frame)
         graph = self._fit_graph(frame, ids, missing)
         self.graph_ = graph
         self._check_kinds(frame, ids, missing)
@@ -418,7 +418,7 @@ class GraphNeighborhood(NodeColumns, TransformerMixin, BaseEstimator):
         float32, sampled deterministically."""
         check_is_fitted(self, "graph_")
         frame = self._frame(X, reset=False)
-        ids, missing = self._column_ids(frame, graph=self.graph_)
+        ids, missing = self._column_ids(frame)
         self._check_kinds(frame, ids, missing)
         roots = self._roots(ids, missing)
         sampler = self._sampler()

@@ -217,7 +217,7 @@ class GraphFeatures(NodeColumns, TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         frame = self._frame(X, reset=True)
-        ids, missing = self._column_ids(frame, graph=None)
+        ids, missing = self._column_ids(frame)
         self.graph_ = graph = self._fit_graph(frame, ids, missing)
         self._check_kinds(frame, ids, missing)
         adjacency = graph.adjacency().astype(np.float64)
@@ -258,7 +258,7 @@ class GraphFeatures(NodeColumns, TransformerMixin, BaseEstimator):
         float32."""
         check_is_fitted(self, "graph_")
         frame = self._frame(X, reset=False)
-        ids, missing = self._column_ids(frame, graph=self.graph_)
+        ids, missing = self._column_ids(frame)
         self._check_kinds(frame, ids, missing)
         roots = self._roots(ids, missing)
         width = self.node_features_.shape[1]
