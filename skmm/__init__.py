@@ -7,13 +7,14 @@ and the estimators (``MultimodalClassifier``, ``MultimodalClassifierCV``,
 
 from importlib import import_module
 
-from .compose import MultimodalInput, make_multimodal_input
+from .compose import MultimodalInput, TransferredEncoder, make_multimodal_input
 from .preprocessing import (
     AudioFeaturizer,
     Graph,
     GraphFeatures,
     GraphNeighborhood,
     ImageNormalizer,
+    PresetTokenizer,
     TextTokenizer,
     VideoFrames,
 )
@@ -31,7 +32,9 @@ __all__ = [
     "MultimodalInput",
     "MultimodalRegressor",
     "PersistenceError",
+    "PresetTokenizer",
     "TextTokenizer",
+    "TransferredEncoder",
     "UnsafeKerasError",
     "UntrustedTypesError",
     "VersionMismatchWarning",

@@ -9,8 +9,10 @@ the tags it gets wrong on scikit-learn >= 1.6).
 from __future__ import annotations
 
 import io
+import json
 import random
 import threading
+import zipfile
 
 # scikit-learn moved its HTML-repr helpers from ``sklearn.utils._estimator_html_repr``
 # (1.6) to ``sklearn.utils._repr_html.estimator`` (1.7). Drop the fallback when
@@ -33,6 +35,11 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_parameter_constraints,
 )
+
+# scikit-learn's set_output machinery for a class that is not a TransformerMixin (the
+# estimators' ``transform`` returns their embeddings; TransformerMixin's tags would
+# describe them as transformers first). Private since 1.2, unchanged through 1.9; goes
+# when scikit-learn makes it public.
 
 
 class Constraint(Options):
@@ -88,10 +95,57 @@ def load_keras_model_bytes(data: bytes, safe_mode: bool = True):
     from ._quiet import initialize_devices_quietly
 
     initialize_devices_quietly()  # the first network a process loads starts the devices
-    model = saving_lib.load_model(io.BytesIO(data), compile=True, safe_mode=safe_mode)
-    if getattr(model, "optimizer", None) is not None:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        compile_config = json.loads(archive.read("config.json")).get("compile_config")
+    model = saving_lib.load_model(io.BytesIO(data), compile=False, safe_mode=safe_mode)
+    _freeze_as_saved(model)
+    if compile_config:
+        model.compile_from_config(compile_config)  # builds the optimizer's slots
+        _load_optimizer_state(model, data)
         fuse_adam_update_step(model.optimizer)
     return model
+
+
+def _freeze_as_saved(model):
+    """Set again ``trainable=False`` on each layer loaded frozen.
+
+    Keras 3 (to at least 3.15) restores a layer's own ``trainable`` flag but
+    not that of the sublayers it makes in ``build`` (Keras-Hub's transformer
+    blocks): a frozen backbone comes back with trainable weights, and an
+    optimizer built on them no longer matches the saved one. Setting the flag
+    again passes it down. Goes when Keras restores nested flags.
+    """
+    for layer in model._flatten_layers(include_self=False):
+        if not layer.trainable:
+            for sublayer in layer._flatten_layers():
+                sublayer._trainable = False
+                for variable in sublayer._trainable_variables:
+                    variable.trainable = False
+
+
+def _load_optimizer_state(model, data):
+    """Read the optimizer's saved variables into ``model.optimizer`` (built).
+
+    ``load_keras_model_bytes`` loads the network without compiling it, puts
+    the frozen flags right (`_freeze_as_saved`), then compiles; the
+    optimizer's state is then read here from the archive's weights file,
+    where Keras' own loading would have read it. Uses Keras' private saving
+    functions (``saving_lib._load_state``, ``H5IOStore``) of 3.15.
+    """
+    from keras.src.saving import saving_lib
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        store = saving_lib.H5IOStore(saving_lib._VARS_FNAME_H5, archive, mode="r")
+        try:
+            saving_lib._load_state(
+                model.optimizer,
+                weights_store=store,
+                assets_store=None,
+                inner_path="optimizer",
+                visited_saveables=set(),
+            )
+        finally:
+            store.close()
 
 
 # Reading TensorFlow's global seed and Keras' global seed generator needs private
@@ -235,6 +289,9 @@ class _FusedAdamUpdate:
                 lr = ops.cast(learning_rate, dtype)
                 alphas[dtype] = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
             alpha = alphas[dtype]
+            factor = learning_rate_factor(opt, variable)
+            if factor != 1.0:
+                alpha = alpha * factor
             gradient = ops.cast(gradient, dtype)
             index = opt._get_variable_index(variable)
             m, v = opt._momentums[index], opt._velocities[index]
@@ -244,3 +301,57 @@ class _FusedAdamUpdate:
                 variable,
                 ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), opt.epsilon)),
             )
+
+
+def set_learning_rate_factors(optimizer, variables, factor):
+    """Train ``variables`` at ``factor`` times ``optimizer``'s learning rate; return it.
+
+    Keras 3 has no per-variable learning rate. On the TensorFlow backend its
+    optimizers apply ``update_step(gradient, variable, learning_rate)`` to one
+    variable at a time (`fuse_adam_update_step`'s update does too), so the
+    instance's ``update_step`` is wrapped to scale ``learning_rate`` for the
+    variables given (looked up by the optimizer's own variable key, which
+    names a variable the same whether Keras or TensorFlow holds it). Any
+    optimizer that scales its step by its learning rate (SGD, Adam, RMSprop,
+    ...) then moves those variables ``factor`` times as far; weight decay
+    keeps the base rate. A factor of 1 removes the wrapping. Goes if Keras
+    grows per-variable learning rates (``MultiOptimizer`` needs a second
+    optimizer and has no ``learning_rate`` of its own).
+    """
+    factors = {optimizer._var_key(variable): float(factor) for variable in variables}
+    if float(factor) == 1.0 or not factors:
+        vars(optimizer).pop("update_step", None)
+        vars(optimizer).pop("_learning_rate_factors", None)
+        return optimizer
+    optimizer._learning_rate_factors = _Factors(factors)
+    optimizer.update_step = _ScaledUpdateStep(optimizer)
+    return optimizer
+
+
+def learning_rate_factor(optimizer, variable):
+    """The factor `set_learning_rate_factors` gave ``variable`` (1.0 when none)."""
+    factors = vars(optimizer).get("_learning_rate_factors")
+    if factors is None:
+        return 1.0
+    return factors.values.get(optimizer._var_key(variable), 1.0)
+
+
+class _Factors:
+    """Variable key -> learning rate factor, in a plain object (Keras tracks dicts)."""
+
+    def __init__(self, values):
+        self.values = values
+
+
+class _ScaledUpdateStep:
+    """``type(optimizer).update_step`` with the variable's learning rate factor applied."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    def __call__(self, gradient, variable, learning_rate):
+        opt = self.optimizer
+        factor = learning_rate_factor(opt, variable)
+        if factor != 1.0:
+            learning_rate = learning_rate * factor
+        return type(opt).update_step(opt, gradient, variable, learning_rate)

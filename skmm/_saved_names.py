@@ -19,8 +19,11 @@ import zipfile
 PUBLIC_CLASSES = {
     "skmm.MultimodalInput": "skmm.compose._multimodal_input.MultimodalInput",
     "skmm.compose.BlockSpec": "skmm.compose._blocks.BlockSpec",
+    "skmm.compose.FrozenTransformer": "skmm.compose._transfer.FrozenTransformer",
+    "skmm.compose.TransferredEncoder": "skmm.compose._transfer.TransferredEncoder",
     "skmm.TextTokenizer": "skmm.preprocessing._text.TextTokenizer",
     "skmm.ImageNormalizer": "skmm.preprocessing._image.ImageNormalizer",
+    "skmm.PresetTokenizer": "skmm.preprocessing._preset_text.PresetTokenizer",
     "skmm.AudioFeaturizer": "skmm.preprocessing._audio.AudioFeaturizer",
     "skmm.VideoFrames": "skmm.preprocessing._video.VideoFrames",
     "skmm.preprocessing.DatetimeFeatures": "skmm.preprocessing._datetime.DatetimeFeatures",

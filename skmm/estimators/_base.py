@@ -28,6 +28,7 @@ from sklearn.utils.validation import (
 
 from .._compat import (
     InvalidParameterError,
+    SetOutputMixin,
     fuse_adam_update_step,
     load_keras_model_bytes,
     save_keras_model_bytes,
@@ -42,8 +43,11 @@ from ..compose._auto import describe_roles, infer_column_roles, input_for_roles,
 from ..network import (
     PredictFunction,
     build_fused_network,
+    embedding_feature_names,
+    embedding_network,
     head_loss_weights,
     per_output,
+    set_backbone_trainable,
 )
 from ._distribution import distribution_scope, refuse_strategy_instance
 from ._feeding import (
@@ -77,7 +81,7 @@ def store_init_params(estimator, init_locals, kwargs):
     vars(estimator).update(kwargs)
 
 
-class MultimodalEstimatorMixin(NetworkTraining):
+class MultimodalEstimatorMixin(SetOutputMixin, NetworkTraining):
     """Behaviour shared by skmm's scikeras-based estimators (placed left of them)."""
 
     #: Routed prefixes beyond scikeras' own: ``l2`` for per-block overrides (``l2__image``)
@@ -262,6 +266,7 @@ class MultimodalEstimatorMixin(NetworkTraining):
             video_weights=self.video_weights,
             graph_encoder=self.graph_encoder,
             graph_units=self.graph_units,
+            text_pooling=self.text_pooling,
             block_encoders=block_encoders,
             block_l2=self._block_l2(),
             block_settings=block_settings,
@@ -324,6 +329,10 @@ class MultimodalEstimatorMixin(NetworkTraining):
             # Creating the optimizer's slots now, eagerly, instead of inside the first
             # traced train step halves the fixed cost of a fit (variable creation in a
             # tf.function is slow).
+            # The optimizer knows the backbone weights that may train (a frozen
+            # backbone gets no slots, two per weight); a saved network keeps these
+            # trainable flags, so its optimizer loads back with the same variables.
+            set_backbone_trainable(self.model_, self.backbone_trainable)
             self.model_.optimizer.build(self.model_.trainable_variables)
         self._predict_function = PredictFunction(self.model_)
         self._reset_callbacks()
@@ -383,15 +392,80 @@ class MultimodalEstimatorMixin(NetworkTraining):
                 f"predict takes no keyword arguments; got {sorted(kwargs)}. Set "
                 "predict__batch_size on the estimator instead."
             )
+        return self._run_network(self._predict_function, X)
+
+    def _run_network(self, function, X):
+        """``function`` (a `PredictFunction`) over the validated blocks of ``X``."""
         X, _ = self._validate_input(X=X)
         batch_size = getattr(self, "predict__batch_size", 1024)
         inputs = self.feature_encoder_.transform(X)
         if has_lazy_block(inputs):
             batches = BlockBatches(inputs, batch_size=batch_size)
-            return np.concatenate(
-                [self._predict_function(batches[i][0]) for i in range(len(batches))]
+            return np.concatenate([function(batches[i][0]) for i in range(len(batches))])
+        return function(inputs, batch_size)
+
+    # -- embeddings ---------------------------------------------------------------------
+
+    def _embedding(self):
+        """The (cached) embedding network of ``embedding``: its function and parts."""
+        cache = vars(self).setdefault("_embedding_functions", {})
+        key = (id(self.model_), self.embedding)
+        if key not in cache:
+            cache.clear()
+            network, parts = embedding_network(self.model_, list(self.block_specs_), self.embedding)
+            cache[key] = (PredictFunction(network), parts)
+        return cache[key]
+
+    def transform(self, X):
+        """The network's features of ``X``: what its head reads, for other estimators.
+
+        A fitted skmm estimator is then the embedding step of a pipeline (a
+        ``LogisticRegression``, gradient boosting or a stacking ensemble on
+        its features). ``embedding`` chooses the features: the fused ones
+        (``"fused"``), or each block's encoder output (``"blocks"``).
+
+        Parameters
+        ----------
+        X : DataFrame, MultimodalBlocks, dict of arrays or array-like
+            Rows as for ``predict``.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features), float32
+            Named by ``get_feature_names_out``; a DataFrame after
+            ``set_output(transform="pandas")``.
+        """
+        if not getattr(self, "initialized_", False):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit before transform."
             )
-        return self._predict_function(inputs, batch_size)
+        function, _ = self._embedding()
+        return self._run_network(function, X).astype(np.float32, copy=False)
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then return ``transform(X)`` (the embedding step of a pipeline)."""
+        return self.fit(X, y, **fit_params).transform(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns ``transform`` returns: ``fused_<i>``, or ``<block>_<i>``
+        with ``embedding="blocks"``.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for the scikit-learn API.
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        if not getattr(self, "initialized_", False):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit before "
+                "get_feature_names_out."
+            )
+        _, parts = self._embedding()
+        return np.asarray(embedding_feature_names(parts), dtype=object)
 
     # -- scikit-learn protocol ----------------------------------------------------------
 
@@ -409,6 +483,7 @@ class MultimodalEstimatorMixin(NetworkTraining):
         state = super().__getstate__()
         state = dict(state)
         state.pop("_predict_function", None)
+        state.pop("_embedding_functions", None)
         if saving_archive():  # inside skmm.save: the network becomes its own file member
             return archived_state(self, state)
         if "model_" in state:

@@ -140,8 +140,12 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
         block_encoders=None,
         balance="ensemble",
         image_augmentation=None,
+        text_pooling="cls",
         optimizer="adam",
         learning_rate=1e-3,
+        backbone_trainable=True,
+        backbone_lr_factor=0.1,
+        head_epochs=0,
         loss=None,
         metrics=None,
         batch_size=32,
@@ -159,6 +163,7 @@ class MultimodalClassifier(ScikerasClassifierTagsMixin, MultimodalEstimatorMixin
         verbose=0,
         random_state=None,
         distribution=None,
+        embedding="fused",
         **kwargs,
     ):
         store_init_params(self, locals(), kwargs)

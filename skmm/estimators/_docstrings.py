@@ -57,13 +57,16 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
         others are an LSTM or GRU of ``text_units``, two Conv1D stages, or a
         self-attention block.
     image_encoder : str, default="cnn"
-        ``"cnn"`` (the Conv2D stages above) or the name of a
+        ``"cnn"`` (the Conv2D stages above), the name of a
         ``keras.applications`` model (``"MobileNetV2"``, ``"ResNet50"``,
-        ``"EfficientNetB0"``, ...) used as a trainable backbone; pixels in
-        [0, 1] are rescaled to what it expects.
+        ``"EfficientNetB0"``, ...) used as a backbone, or ``"preset"``: the
+        Keras-Hub image backbone of the preset directory ``image_weights``
+        (ResNet, ViT, ...); pixels in [0, 1] are rescaled to what it expects.
     image_weights : None or str, default=None
-        Weights of an applications backbone: None (random), a local weights
-        file, or ``"imagenet"`` (downloaded by Keras; needs network access).
+        Weights of the backbone: None (random), a local weights file of the
+        applications model, or a local Keras-Hub preset directory with
+        ``image_encoder="preset"``. Nothing is downloaded (``"imagenet"`` is
+        an error: download the file once and give its path).
     video_encoder : {"gru", "lstm", "conv", "attention", "mean"} or str, default="gru"
         Temporal encoder of video blocks, over the features of their frames
         (padding frames masked out): a GRU or LSTM of ``video_units``, two
@@ -134,6 +137,10 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
         of image blocks during training only; prediction sees the images as
         they are. Off by default: with early stopping it lowered the accuracy
         on the real and synthetic images measured (``docs/balanced_fusion.md``).
+    text_pooling : {"cls", "mean"}, default="cls"
+        How the encoder of a pretrained text block (``PresetTokenizer``)
+        turns the backbone's token states into one vector: the state of the
+        first token (``[CLS]``), or the mean over the real tokens.
     **kwargs
         Routed parameters of one block, tunable in a search like any other
         (``multimodalclassifier__l2__image``):
@@ -152,7 +159,24 @@ NETWORK_PARAMETER_DOC = """    l2 : float, default=1e-4
     optimizer : str or keras optimizer class or instance, default="adam"
     learning_rate : float, default=1e-3
         Learning rate of the optimizer when ``optimizer`` is a name or a
-        class (an optimizer instance keeps its own)."""
+        class (an optimizer instance keeps its own).
+    backbone_trainable : bool or int, default=True
+        Which weights of every backbone (a block's pretrained or transferred
+        encoder: a Keras-Hub preset, a ``keras.applications`` network, a
+        `TransferredEncoder`) train: True all of them, False none
+        (a frozen feature extractor), an int ``k`` the top ``k`` layers (a
+        transformer block counts as one layer; 0 is False).
+    backbone_lr_factor : float, default=0.1
+        The learning rate of every backbone's weights is ``learning_rate``
+        times this factor (pretrained weights move slowly while the new
+        layers learn); 1.0 trains them at the same rate, 0.0 freezes them
+        in effect (prefer ``backbone_trainable=False``, which also skips
+        their gradients).
+    head_epochs : int, default=0
+        Epochs at the start of a fit during which every backbone is frozen
+        and only the new layers train (the first phase of two-phase
+        fine-tuning: the head learns before the pretrained features are
+        moved); then ``backbone_trainable`` applies. Counted in ``epochs``."""
 
 TRAINING_PARAMETER_DOC = """    metrics : list, default=None
         Extra Keras metrics to record in ``history_``.
@@ -199,6 +223,10 @@ COMMON_PARAMETER_DOC = """    callbacks : list of keras callbacks, default=None
         across the replicas. Prediction runs on one device. A strategy
         instance cannot be pickled or saved (use ``"mirrored"``); see
         ``docs/scaling_out.md``.
+    embedding : {"fused", "blocks"}, default="fused"
+        What ``transform`` returns: the fused features the head reads, or
+        each block's encoder output side by side (zero where the block is
+        missing).
     **kwargs
         Routed parameters, e.g. ``optimizer__momentum=0.9``."""
 

@@ -18,7 +18,9 @@ from .._compat import Constraint, HasMethods, Interval, StrOptions
 from .._constraints import PositiveInts, Predicate
 from ..network import (
     BALANCES,
+    EMBEDDINGS,
     IMAGE_AUGMENTATIONS,
+    TEXT_POOLINGS,
     fusion_names,
     graph_encoder_names,
     image_encoder_names,
@@ -81,13 +83,17 @@ NETWORK_SETTINGS = {
     "balance": ("ensemble", [None, StrOptions(set(BALANCES))]),
     # entries checked by the builder
     "image_augmentation": (None, [None, StrOptions(set(IMAGE_AUGMENTATIONS)), list, tuple]),
+    "text_pooling": ("cls", [StrOptions(set(TEXT_POOLINGS))]),
 }
 
-#: Parameters of training: (default, constraints). ``class_weight`` and
-#: ``task_weights`` are the classifiers' alone.
+#: Parameters of training (and ``embedding``, what ``transform`` returns): (default,
+#: constraints). ``class_weight`` and ``task_weights`` are the classifiers' alone.
 TRAINING_SETTINGS = {
     "optimizer": ("adam", [str, type, HasMethods(["apply_gradients"])]),
     "learning_rate": (1e-3, [Interval(Real, 0, None, closed="neither"), callable]),
+    "backbone_trainable": (True, ["boolean", Interval(Integral, 0, None, closed="left")]),
+    "backbone_lr_factor": (0.1, [Interval(Real, 0, None, closed="left")]),
+    "head_epochs": (0, [Interval(Integral, 0, None, closed="left")]),
     "loss": (None, [None, str, callable]),
     "metrics": (None, [None, list, tuple, dict]),
     "batch_size": (32, _positive_int()),
@@ -105,6 +111,7 @@ TRAINING_SETTINGS = {
     "verbose": (0, ["verbose", StrOptions({"auto"})]),
     "random_state": (None, ["random_state"]),
     "distribution": (None, [Predicate(_is_distribution, ACCEPTED)]),
+    "embedding": ("fused", [StrOptions(set(EMBEDDINGS))]),
 }
 
 

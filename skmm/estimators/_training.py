@@ -11,14 +11,18 @@ import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from .._compat import build_training_state
+from .._compat import build_training_state, set_learning_rate_factors
 from ..network import (
     BranchEarlyStopping,
     GradientModulation,
+    backbone_layers,
+    backbone_variables,
     blend_layer,
     ensemble_groups,
     fit_blend_weights,
+    head_first_callback,
     modulated_blocks,
+    set_backbone_trainable,
 )
 from ._feeding import (
     SMALL_DATA_BYTES,
@@ -70,6 +74,9 @@ class NetworkTraining(ScikerasAdapter):
                     restore_best_weights=True,
                 )
         added = [stopper] if stopper else []
+        if self._prepare_backbones() and self.head_epochs and initial_epoch == 0:
+            if self.backbone_trainable is not False and not getattr(self, "_incremental", False):
+                added.append(head_first_callback(self.head_epochs, self.backbone_trainable))
         modulated = modulated_blocks(self.model_)
         if modulated:
             added.append(
@@ -122,6 +129,8 @@ class NetworkTraining(ScikerasAdapter):
                 )
         finally:
             self._training_callbacks = user_callbacks
+            # trainable flags as the optimizer was built (callbacks change them)
+            set_backbone_trainable(self.model_, self.backbone_trainable)
         self._name_prediction_metrics()
         if isinstance(stopper, BranchEarlyStopping):
             self.head_iterations_ = {
@@ -137,6 +146,32 @@ class NetworkTraining(ScikerasAdapter):
             self._fit_blend(held_out)
         elif "head_weights_" not in vars(self):  # first partial_fit: uniform until a fit
             self._fit_blend(None)
+
+    def _prepare_backbones(self):
+        """Set which backbone weights train (``backbone_trainable``) and their learning
+        rate (``backbone_lr_factor``) before a training; return the backbones.
+
+        Done before every training, not once: `BranchEarlyStopping` makes every
+        layer trainable when it ends, and a loaded network's optimizer has no
+        factors. A change of what trains drops the traced training step.
+        """
+        backbones = backbone_layers(self.model_)
+        if not backbones:
+            return backbones
+        before = [layer.trainable for layer in self.model_._flatten_layers()]
+        set_backbone_trainable(self.model_, self.backbone_trainable)
+        if before != [layer.trainable for layer in self.model_._flatten_layers()]:
+            self.model_.train_function = None
+        if self._owns_optimizer():
+            set_learning_rate_factors(
+                self.model_.optimizer, backbone_variables(self.model_), self.backbone_lr_factor
+            )
+        return backbones
+
+    def _owns_optimizer(self):
+        """Whether the optimizer was made by skmm (from a name or a class), which
+        ``backbone_lr_factor`` may adjust; an instance of the user's is left alone."""
+        return isinstance(self.optimizer, str | type)
 
     def _validation_rows(self, y):
         """Train / validation rows of an early-stopping fit; None when training stops on

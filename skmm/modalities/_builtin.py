@@ -1,4 +1,4 @@
-"""The built-in block kinds: text, image, video, audio, graph and tabular.
+"""The built-in block kinds: text, pretrained text, image, video, audio, graph and tabular.
 
 Each encoder imports ``skmm.network`` (and so Keras) when a network is built,
 never when this module is imported.
@@ -19,6 +19,42 @@ def _network():
 
 def _text_encoder(inputs, spec, **settings):
     return _network().text_block_encoder(inputs, spec, **settings)
+
+
+def _pretrained_text_encoder(inputs, spec, **settings):
+    return _network().pretrained_text_block_encoder(inputs, spec, **settings)
+
+
+def _check_pretrained_text_spec(spec):
+    if len(spec.shape) != 2 or spec.shape[0] != 2 or not spec.detail("preset"):
+        raise ValueError(
+            f"Block {spec.name!r}: a pretrained text block holds rows of (2, sequence_length) "
+            f"(token ids, padding mask) and names its preset; got shape {tuple(spec.shape)}, "
+            f"preset={spec.detail('preset')!r}."
+        )
+    if spec.vocabulary_size is None or spec.vocabulary_size < 2:
+        raise ValueError(
+            f"Block {spec.name!r}: a pretrained text block needs vocabulary_size >= 2, "
+            f"got {spec.vocabulary_size!r}."
+        )
+
+
+def _bad_token_rows(array, spec):
+    ids, mask = array[:, 0], array[:, 1]
+    bad = ((ids < 0) | (ids >= spec.vocabulary_size)).any(axis=1)
+    bad |= ((mask != 0) & (mask != 1)).any(axis=1)
+    return bad, f"token ids outside [0, {spec.vocabulary_size}) or a mask not 0/1"
+
+
+def _example_token_rows(rng, shape, spec):
+    """Token ids with their masks, shorter and shorter; the last row a missing text."""
+    n_rows, length = shape[0], shape[2]
+    rows = np.zeros(shape, dtype=np.int32)
+    for row in range(n_rows - 1):
+        used = max(2, length * (n_rows - row) // n_rows)
+        rows[row, 0, :used] = rng.integers(1, spec.vocabulary_size, size=used)
+        rows[row, 1, :used] = 1
+    return rows
 
 
 def _image_encoder(inputs, spec, **settings):
@@ -164,6 +200,22 @@ TEXT = register_modality(
         from_array=_text_from_array,
         example_rows=_example_token_ids,
         description="token ids (n, sequence_length), 0 the padding",
+    )
+)
+
+PRETRAINED_TEXT = register_modality(
+    Modality(
+        "pretrained_text",
+        dtype="int32",
+        row_ndim=2,
+        encoder=_pretrained_text_encoder,
+        encoder_settings=("text_pooling",),
+        may_be_missing=True,
+        info_keys=("vocabulary_size", "preset"),
+        check_spec=_check_pretrained_text_spec,
+        invalid_rows=_bad_token_rows,
+        example_rows=_example_token_rows,
+        description="token ids and padding masks (n, 2, sequence_length) of a preset's tokenizer",
     )
 )
 

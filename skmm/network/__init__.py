@@ -5,6 +5,14 @@ This subpackage knows nothing of scikit-learn or pandas.
 
 from .. import _quiet_import  # noqa: F401  (first: TensorFlow without its start-up lines)
 from ._assembly import IMAGE_AUGMENTATIONS, build_fused_network, encoder_setting_names
+from ._backbones import (
+    BACKBONE_SUFFIX,
+    backbone_layers,
+    backbone_name,
+    backbone_variables,
+    head_first_callback,
+    set_backbone_trainable,
+)
 from ._balancing import (
     BALANCES,
     BranchEarlyStopping,
@@ -16,6 +24,13 @@ from ._balancing import (
     modulated_blocks,
     per_output,
     serving_network,
+)
+from ._embeddings import (
+    EMBEDDINGS,
+    FUSED_FEATURES,
+    block_features_name,
+    embedding_feature_names,
+    embedding_network,
 )
 from ._encoders import (
     TEXT_ENCODERS,
@@ -58,6 +73,7 @@ from ._image_encoders import (
 from ._inference import PredictFunction
 from ._layers import AdjustableL2, DetachedFeatures, HeadBlend, ModulatedGradient
 from ._losses import MultiTaskCrossEntropy
+from ._pretrained_text import TEXT_POOLINGS, pretrained_text_block_encoder
 from ._video_encoders import (
     FrameMask,
     FramesFromBatch,
@@ -76,6 +92,19 @@ from ._video_encoders import (
 )
 
 __all__ = [
+    "BACKBONE_SUFFIX",
+    "TEXT_POOLINGS",
+    "backbone_layers",
+    "backbone_name",
+    "backbone_variables",
+    "head_first_callback",
+    "pretrained_text_block_encoder",
+    "set_backbone_trainable",
+    "EMBEDDINGS",
+    "FUSED_FEATURES",
+    "block_features_name",
+    "embedding_feature_names",
+    "embedding_network",
     "GraphEncoder",
     "NeighborhoodSlots",
     "get_graph_encoder",

@@ -9,6 +9,7 @@ from keras import layers
 
 from ..modalities import PRESENCE_SUFFIX, get_modality
 from ._balancing import BALANCES
+from ._embeddings import FUSED_FEATURES, block_features_name
 from ._encoders import get_text_encoder, l2_regularizer
 from ._fusions import concatenate, get_fusion, masked
 from ._image_encoders import get_image_encoder
@@ -49,6 +50,7 @@ def build_fused_network(
     video_weights=None,
     graph_encoder="mean",
     graph_units=64,
+    text_pooling="cls",
     block_encoders=None,
     block_l2=None,
     block_settings=None,
@@ -160,8 +162,9 @@ def build_fused_network(
         ``ReverseChannels`` layer).
     image_weights : None or str, default=None
         Weights of a backbone: None for random initialization, or the path
-        of a local weights file. ``"imagenet"`` also works for users online
-        (Keras downloads the weights).
+        of a local weights file (``keras.applications``), or of a local
+        Keras-Hub preset directory (``image_encoder="preset"``). Nothing is
+        downloaded: ``"imagenet"`` is refused.
     video_encoder : {"gru", "lstm", "conv", "attention", "mean"} or str, default="gru"
         Temporal encoder of video blocks, over the features of their frames
         (padding frames masked out), or the name of one registered with
@@ -196,7 +199,10 @@ def build_fused_network(
         estimators holding this dict must pickle it, so use layers or
         module-level functions (no lambdas or closures). A callable that
         makes fresh layers on every call is safer than a layer instance,
-        which keeps its weights across refits.
+        which keeps its weights across refits. An object with
+        ``encode_block(inputs, spec)`` (a
+        [`TransferredEncoder`][skmm.compose.TransferredEncoder]) is called
+        with the block's spec too.
     block_l2 : dict, optional
         Block name -> L2 strength of that block's built-in encoder, instead
         of ``l2`` (the fusion layers and head keep ``l2``).
@@ -298,6 +304,7 @@ def build_fused_network(
         video_weights=video_weights,
         graph_encoder=graph_encoder,
         graph_units=graph_units,
+        text_pooling=text_pooling,
         audio_filters=audio_filters,
         tabular_units=tabular_units,
     )
@@ -327,6 +334,7 @@ def build_fused_network(
                     spec, modality, encoder_settings, block_settings.get(spec.name, {})
                 ),
             )
+        feat = layers.Identity(name=block_features_name(spec.name))(feat)
         inputs.append(x_in)
         present = None
         if getattr(spec, "presence", False):
@@ -380,6 +388,7 @@ def build_fused_network(
                 for name, feat, present in blocks
             ]
         x = _fused_features(fusion_declaration, fused_blocks, reg, fusion_settings)
+        x = layers.Identity(name=FUSED_FEATURES)(x)
         blended = balance in ("blend", "ensemble")
         fused_name = "fused_output" if blended else "output"
         outputs = _head(x, prefix="", output_name=fused_name, **head)
@@ -465,12 +474,16 @@ def _check_block_dict(mapping, arg, specs):
 
 
 def _custom_encoder(encoder, x_in, spec):
-    """Apply a user-supplied layer or callable and check it gives flat features."""
-    if not callable(encoder):
+    """Apply a user-supplied layer, callable or block encoder object (one with
+    ``encode_block(inputs, spec)``, such as a ``TransferredEncoder``) and check it
+    gives flat features."""
+    encode_block = getattr(encoder, "encode_block", None)
+    if not callable(encoder) and not callable(encode_block):
         raise ValueError(
-            f"block_encoders[{spec.name!r}] must be a Keras layer or a callable; got {encoder!r}."
+            f"block_encoders[{spec.name!r}] must be a Keras layer, a callable or an object "
+            f"with encode_block(inputs, spec); got {encoder!r}."
         )
-    feat = encoder(x_in)
+    feat = encode_block(x_in, spec) if callable(encode_block) else encoder(x_in)
     if not keras.backend.is_keras_tensor(feat) or len(feat.shape) != 2:
         shape = getattr(feat, "shape", None)
         raise ValueError(

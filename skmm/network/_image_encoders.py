@@ -11,6 +11,7 @@ regularizer of every kernel (None when λ is 0).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import keras
@@ -89,6 +90,15 @@ _IMAGENET_STD = (0.229, 0.224, 0.225)
 _CAFFE_MEAN = (123.68, 116.779, 103.939)
 
 
+def _unstandardized(inputs, spec):
+    """Images standardized by their transformer (``spec.pixel_scaling``) back in [0, 1]."""
+    scaling = getattr(spec, "pixel_scaling", None)
+    if scaling is None:
+        return inputs
+    mean, std = scaling
+    return layers.Rescaling(list(std), offset=list(mean), name=f"{spec.name}_unstandardize")(inputs)
+
+
 def application_names():
     """The ``keras.applications`` backbones ``image_encoder`` accepts, sorted."""
     return sorted(name for name in _PREPROCESSING if hasattr(keras.applications, name))
@@ -117,14 +127,15 @@ def application_encoder(inputs, spec, *, application, weights=None):
             f"Block {spec.name!r}: image_encoder={application!r} needs RGB images of at "
             f"least {min_size}x{min_size}x3 pixels; this block's images have shape {shape}."
         )
+    if weights is not None and not os.path.isfile(os.fspath(weights)):
+        raise ValueError(
+            f"Block {spec.name!r}: image_weights={os.fspath(weights)!r} is not a local weights "
+            "file. skmm never downloads (not even weights='imagenet'): download the "
+            f"{application} weights file once with your own tools and give its path."
+        )
     mode = _PREPROCESSING[application]
     name = spec.name
-    scaling = getattr(spec, "pixel_scaling", None)
-    if scaling is not None:  # standardized by the transformer: back to [0, 1] first
-        mean, std = scaling
-        inputs = layers.Rescaling(list(std), offset=list(mean), name=f"{name}_unstandardize")(
-            inputs
-        )
+    inputs = _unstandardized(inputs, spec)
     if mode == "tf":
         x = layers.Rescaling(2.0, offset=-1.0, name=f"{name}_rescaling")(inputs)
     elif mode == "torch":
@@ -229,7 +240,70 @@ def _backbone(application):
     return encode
 
 
+def preset_image_encoder(inputs, spec, *, preset):
+    """A Keras-Hub image backbone from the local preset directory ``preset``.
+
+    The preset's image converter says how its backbone wants pixels: images
+    arrive in [0, 1] (or standardized by their transformer, undone first,
+    ``<block>_unstandardize``), are resized to the converter's ``image_size``
+    when they differ (``<block>_resize``) and mapped to ``pixel * 255 *
+    scale + offset`` (``<block>_rescaling``), as the converter does to
+    0-255 pixels. The backbone (``<block>_backbone``) is followed by global
+    average pooling of its feature map (or of its tokens, for a transformer's
+    ``(batch, tokens, dim)`` output). It carries no L2 penalty.
+    """
+    from .._presets import load_backbone, load_image_converter
+    from ._backbones import backbone_name
+
+    if preset is None:
+        raise ValueError(
+            f"Block {spec.name!r}: image_encoder='preset' reads a Keras-Hub preset directory; "
+            "give its path as image_weights (video_weights for video frames)."
+        )
+    parameter = f"block {spec.name!r}'s preset (image_weights)"
+    backbone = load_backbone(preset, parameter)
+    converter = load_image_converter(preset, parameter)
+    name = spec.name
+    shape = tuple(spec.shape)
+    x = _unstandardized(inputs, spec)
+    size = getattr(converter, "image_size", None)
+    if size is not None and tuple(size) != shape[:2]:
+        x = layers.Resizing(*size, name=f"{name}_resize")(x)
+    scale = getattr(converter, "scale", None)
+    offset = getattr(converter, "offset", None)
+    scale = 1.0 / 255.0 if scale is None else scale
+    scale = [255.0 * s for s in scale] if isinstance(scale, list | tuple) else 255.0 * scale
+    x = layers.Rescaling(scale, offset=0.0 if offset is None else offset, name=f"{name}_rescaling")(
+        x
+    )
+    features = backbone.output
+    if len(features.shape) == 4:
+        features = layers.GlobalAveragePooling2D(name=f"{name}_backbone_pool")(features)
+    elif len(features.shape) == 3:
+        features = layers.GlobalAveragePooling1D(name=f"{name}_backbone_pool")(features)
+    elif len(features.shape) != 2:
+        raise ValueError(
+            f"Block {name!r}: the preset's backbone returns a tensor of shape "
+            f"{features.shape}; an image backbone returns a feature map or features."
+        )
+    wrapped = keras.Model(backbone.input, features, name=backbone_name(name))
+    try:
+        return wrapped(x)
+    except ValueError as error:
+        raise ValueError(
+            f"Block {name!r}: the preset's backbone cannot read this block's images of shape "
+            f"{shape}: {error}"
+        ) from error
+
+
+def _preset(inputs, spec, *, reg, image_filters, image_width_multiplier, image_weights):
+    return preset_image_encoder(inputs, spec, preset=image_weights)
+
+
 register_image_encoder(ImageEncoder("cnn", _small_cnn, "Conv2D stages, average + max pooling"))
+register_image_encoder(
+    ImageEncoder("preset", _preset, "a Keras-Hub image backbone from image_weights' directory")
+)
 for _name in application_names():
     register_image_encoder(
         ImageEncoder(_name, _backbone(_name), f"keras.applications.{_name}, no top")

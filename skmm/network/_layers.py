@@ -506,3 +506,33 @@ class ImageAugmentation(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "augmentation": self.augmentation, "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="skmm")
+class TokenRows(layers.Layer):
+    """Split a pretrained text block's rows into what a Keras-Hub backbone reads.
+
+    Called on int32 rows of shape ``(batch, 2, sequence_length)``: the token
+    ids, then the padding mask (1 for real tokens). Returns the token ids, the
+    padding mask (bool) and segment ids (all 0: one segment).
+    """
+
+    def call(self, inputs):
+        ids = ops.cast(inputs[:, 0, :], "int32")
+        mask = ops.cast(inputs[:, 1, :], "bool")
+        return ids, mask, ops.zeros_like(ids)
+
+    def compute_output_shape(self, input_shape):
+        shape = (input_shape[0], input_shape[2])
+        return shape, shape, shape
+
+
+@keras.saving.register_keras_serializable(package="skmm")
+class FirstToken(layers.Layer):
+    """The first step of a sequence: ``(batch, steps, dim) -> (batch, dim)`` (CLS pooling)."""
+
+    def call(self, inputs):
+        return inputs[:, 0, :]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])

@@ -9,6 +9,7 @@ from ._graph import GraphNeighborhood, LazyNeighborhoods
 from ._graph_data import Graph, NodeFeatures
 from ._graph_features import GraphFeatures
 from ._image import ImageNormalizer
+from ._preset_text import PresetTokenizer
 from ._text import TextTokenizer
 from ._video import LazyVideos, VideoFrames, frame_mask
 
@@ -22,6 +23,7 @@ __all__ = [
     "LazyNeighborhoods",
     "LazyVideos",
     "NodeFeatures",
+    "PresetTokenizer",
     "TextTokenizer",
     "VideoFrames",
     "frame_mask",

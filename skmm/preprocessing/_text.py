@@ -95,6 +95,48 @@ def _char_ngrams(word, sizes):
     ]
 
 
+def read_documents(estimator, X, *, reset):
+    """Return the `Column` of text documents ``X``.
+
+    The column's name and index are used to name rows in error messages.
+    With ``reset=True`` the input-describing attributes of ``estimator`` (a
+    transformer of one text column) are (re)set, otherwise the column name is
+    checked against the one seen in ``fit``.
+    """
+    name = type(estimator).__name__
+    if isinstance(X, (str, bytes)):
+        raise ValueError(
+            f"{name} expects an iterable of text documents (a list, 1-D array, Series "
+            f"or one-column DataFrame); got a single {type(X).__name__} object. Wrap "
+            "it in a list to tokenize one document."
+        )
+    X = as_pandas(X, name)
+    if isinstance(X, pd.DataFrame):
+        column = frame_column(X, name, "text")
+    elif isinstance(X, pd.Series):
+        column = Column(X.tolist(), X.name, X.index, None)
+    elif isinstance(X, np.ndarray):
+        if X.ndim != 1:
+            raise ValueError(
+                f"{name} expects a 1-D array of text documents, but got an array of "
+                f"shape {X.shape}. Pass one column, e.g. X[:, 0], or a one-column "
+                "DataFrame."
+            )
+        column = Column(X.tolist(), None, None, None)
+    elif isinstance(X, (pd.Index, pd.api.extensions.ExtensionArray)):
+        column = Column(X.tolist(), None, None, None)
+    elif isinstance(X, (list, tuple)):
+        column = Column(list(X), None, None, None)
+    else:
+        raise TypeError(
+            f"{name} expects a column of text documents: a pandas Series, a list or "
+            f"tuple, a 1-D NumPy array or a one-column DataFrame; got "
+            f"{type(X).__module__}.{type(X).__qualname__}."
+        )
+    record_input(estimator, X, column, reset=reset, estimator=name)
+    return column
+
+
 class TextTokenizer(TransformerMixin, BaseEstimator):
     """Map a column of text documents to padded sequences of integer token ids.
 
@@ -356,44 +398,8 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         return tokenize
 
     def _validate_documents(self, X, *, reset):
-        """Return the `Column` of text documents ``X``.
-
-        The column's name and index are used to name rows in error messages.
-        With ``reset=True`` the input-describing attributes are (re)set,
-        otherwise the column name is checked against the one seen in ``fit``.
-        """
-        name = type(self).__name__
-        if isinstance(X, (str, bytes)):
-            raise ValueError(
-                f"{name} expects an iterable of text documents (a list, 1-D array, Series "
-                f"or one-column DataFrame); got a single {type(X).__name__} object. Wrap "
-                "it in a list to tokenize one document."
-            )
-        X = as_pandas(X, name)
-        if isinstance(X, pd.DataFrame):
-            column = frame_column(X, name, "text")
-        elif isinstance(X, pd.Series):
-            column = Column(X.tolist(), X.name, X.index, None)
-        elif isinstance(X, np.ndarray):
-            if X.ndim != 1:
-                raise ValueError(
-                    f"{name} expects a 1-D array of text documents, but got an array of "
-                    f"shape {X.shape}. Pass one column, e.g. X[:, 0], or a one-column "
-                    "DataFrame."
-                )
-            column = Column(X.tolist(), None, None, None)
-        elif isinstance(X, (pd.Index, pd.api.extensions.ExtensionArray)):
-            column = Column(X.tolist(), None, None, None)
-        elif isinstance(X, (list, tuple)):
-            column = Column(list(X), None, None, None)
-        else:
-            raise TypeError(
-                f"{name} expects a column of text documents: a pandas Series, a list or "
-                f"tuple, a 1-D NumPy array or a one-column DataFrame; got "
-                f"{type(X).__module__}.{type(X).__qualname__}."
-            )
-        record_input(self, X, column, reset=reset, estimator=name)
-        return column
+        """Return the `Column` of text documents ``X`` (see `read_documents`)."""
+        return read_documents(self, X, reset=reset)
 
     @staticmethod
     def _bad_cell(value, position, column):
