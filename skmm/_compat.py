@@ -40,6 +40,12 @@ from sklearn.utils._param_validation import (
 # estimators' ``transform`` returns their embeddings; TransformerMixin's tags would
 # describe them as transformers first). Private since 1.2, unchanged through 1.9; goes
 # when scikit-learn makes it public.
+from sklearn.utils._set_output import _SetOutputMixin as SetOutputMixin  # noqa: F401
+
+# scikit-learn's set_output machinery for a class that is not a TransformerMixin (the
+# estimators' ``transform`` returns their embeddings; TransformerMixin's tags would
+# describe them as transformers first). Private since 1.2, unchanged through 1.9; goes
+# when scikit-learn makes it public.
 
 
 class Constraint(Options):

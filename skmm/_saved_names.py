@@ -70,6 +70,10 @@ TRUSTED_TYPES = (
     # a dtype, rebuilt from an empty .npy array (no pickle); a dict subclass
     "numpy.dtype",
     "sklearn.utils._bunch.Bunch",
+    # a path given as a parameter (a preset directory, a weights file): rebuilt from its
+    # string parts, nothing opened
+    "pathlib.PosixPath",
+    "pathlib.WindowsPath",
 )
 
 

@@ -20,6 +20,7 @@ from skmm import (
     MultimodalClassifierCV,
     MultimodalInput,
     MultimodalRegressor,
+    PresetTokenizer,
     TextTokenizer,
     VideoFrames,
 )
@@ -59,6 +60,11 @@ NOT_CHECKABLE = {
     GraphFeatures: (
         "reads one or two columns of node ids of a graph, as GraphNeighborhood; tested in "
         "tests/preprocessing/test_graph.py"
+    ),
+    PresetTokenizer: (
+        "reads a local Keras-Hub preset directory (its tokenizer), which scikit-learn's "
+        "checks cannot give it; its API, errors and persistence are tested in "
+        "tests/estimators/test_pretrained.py"
     ),
     MultimodalInput: (
         "transform returns MultimodalBlocks (named arrays of different shapes), not one "

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.utils import TransformerTags
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -335,6 +336,7 @@ class MultimodalEstimatorMixin(SetOutputMixin, NetworkTraining):
             set_backbone_trainable(self.model_, self.backbone_trainable)
             self.model_.optimizer.build(self.model_.trainable_variables)
         self._predict_function = PredictFunction(self.model_)
+        self._embedding_functions = {}  # filled by transform
         self._reset_callbacks()
 
     # -- fitting --------------------------------------------------------------------------
@@ -408,7 +410,9 @@ class MultimodalEstimatorMixin(SetOutputMixin, NetworkTraining):
 
     def _embedding(self):
         """The (cached) embedding network of ``embedding``: its function and parts."""
-        cache = vars(self).setdefault("_embedding_functions", {})
+        # a dict made with the network and filled in place: transform leaves the
+        # estimator's attributes as they were (scikit-learn's check_dict_unchanged)
+        cache = self._embedding_functions
         key = (id(self.model_), self.embedding)
         if key not in cache:
             cache.clear()
@@ -473,6 +477,8 @@ class MultimodalEstimatorMixin(SetOutputMixin, NetworkTraining):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         tags.non_deterministic = self.random_state is None
+        # transform gives the network's features, float32 whatever the input
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float32"])
         return tags
 
     def __sklearn_is_fitted__(self):
@@ -500,6 +506,7 @@ class MultimodalEstimatorMixin(SetOutputMixin, NetworkTraining):
         if model is not None:
             self.model_ = model
             self._predict_function = PredictFunction(self.model_)
+            self._embedding_functions = {}
 
     def __repr__(self, N_CHAR_MAX=700):
         # scikit-learn's repr (changed parameters only), not scikeras' one-per-line dump

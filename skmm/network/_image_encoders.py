@@ -245,10 +245,11 @@ def preset_image_encoder(inputs, spec, *, preset):
 
     The preset's image converter says how its backbone wants pixels: images
     arrive in [0, 1] (or standardized by their transformer, undone first,
-    ``<block>_unstandardize``), are resized to the converter's ``image_size``
-    when they differ (``<block>_resize``) and mapped to ``pixel * 255 *
-    scale + offset`` (``<block>_rescaling``), as the converter does to
-    0-255 pixels. The backbone (``<block>_backbone``) is followed by global
+    ``<block>_unstandardize``), and are mapped to ``pixel * 255 * scale +
+    offset`` (``<block>_rescaling``), as the converter does to 0-255 pixels.
+    They must have the converter's ``image_size`` (the block's transformer
+    resizes them: a resizing layer in the network would not export to ONNX
+    exactly). The backbone (``<block>_backbone``) is followed by global
     average pooling of its feature map (or of its tokens, for a transformer's
     ``(batch, tokens, dim)`` output). It carries no L2 penalty.
     """
@@ -268,7 +269,11 @@ def preset_image_encoder(inputs, spec, *, preset):
     x = _unstandardized(inputs, spec)
     size = getattr(converter, "image_size", None)
     if size is not None and tuple(size) != shape[:2]:
-        x = layers.Resizing(*size, name=f"{name}_resize")(x)
+        raise ValueError(
+            f"Block {name!r}: the preset's backbone reads {size[0]}x{size[1]} images (its image "
+            f"converter's image_size); this block's images are {shape[0]}x{shape[1]}. Resize "
+            f"them in the block's transformer: ImageNormalizer(size={tuple(size)})."
+        )
     scale = getattr(converter, "scale", None)
     offset = getattr(converter, "offset", None)
     scale = 1.0 / 255.0 if scale is None else scale
