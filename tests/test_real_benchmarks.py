@@ -51,6 +51,22 @@ def test_clothing_reviews_smoke(monkeypatch, capsys):
         assert label in stdout
 
 
+def test_clothing_transfer_smoke(monkeypatch, capsys):
+    if importlib.util.find_spec("pyarrow") is None:
+        pytest.skip(reason="pyarrow (to read the parquet file) is not installed")
+    stdout = run_smoke(
+        "clothing_transfer.py", ["clothing_reviews/reviews.parquet"], monkeypatch, capsys
+    )
+    for label in (
+        "source: 5-class Rating",
+        "skmm, transferred encoder, frozen",
+        "skmm, same network from scratch",
+        "source model's transform + LR",
+        "TF-IDF (1-2 grams) + LR",
+    ):
+        assert label in stdout
+
+
 def test_audio_visual_digits_smoke(monkeypatch, capsys):
     pytest.importorskip("soundfile", reason="the audio extra (soundfile) is not installed")
     stdout = run_smoke(

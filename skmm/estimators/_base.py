@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.utils import TransformerTags
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import TransformerTags
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_consistent_length,

@@ -228,9 +228,7 @@ def _weights(layer):
     ],
     ids=["frozen", "top layer", "factor 0", "head only", "head first", "all"],
 )
-def test_backbone_trainable_factor_and_head_epochs_decide_what_moves(
-    text_preset, params, moved
-):
+def test_backbone_trainable_factor_and_head_epochs_decide_what_moves(text_preset, params, moved):
     import keras_hub
 
     X, y = reviews(40)
@@ -238,9 +236,7 @@ def test_backbone_trainable_factor_and_head_epochs_decide_what_moves(
     model = _text_pipeline(text_preset, early_stopping=False, **params).fit(X, y)
     after = _weights(model[-1].model_.get_layer("review_backbone"))
     changed = {path for path in after if not np.array_equal(before[path], after[path])}
-    groups = {
-        "embedding" if "embedding" in path else path.split("/")[0] for path in changed
-    }
+    groups = {"embedding" if "embedding" in path else path.split("/")[0] for path in changed}
     assert groups == moved
     # a network saved with frozen weights loads with the same optimizer (no skipped state)
     with warnings.catch_warnings():

@@ -106,7 +106,9 @@ def _weights(layer):
     return [keras.ops.convert_to_numpy(v) for v in layer.weights]
 
 
-def test_a_transferred_encoder_is_frozen_or_fine_tuned_and_leaves_the_source_alone(source, tmp_path):
+def test_a_transferred_encoder_is_frozen_or_fine_tuned_and_leaves_the_source_alone(
+    source, tmp_path
+):
     transfer = TransferredEncoder.from_estimator(source, "review")
     assert isinstance(transfer.transformer, FrozenTransformer)
     assert transfer.kind == "text" and transfer.shape == source[-1].block_specs_["review"].shape
@@ -119,9 +121,10 @@ def test_a_transferred_encoder_is_frozen_or_fine_tuned_and_leaves_the_source_alo
     for before, after in zip(transfer.weights, _weights(backbone), strict=True):
         np.testing.assert_array_equal(before, after)
     # the source's vocabulary reads the new rows: "movie" is out of its vocabulary
-    assert transfer.transformer.estimator.vocabulary_ == source[0].named_transformers_[
-        "review"
-    ].vocabulary_
+    assert (
+        transfer.transformer.estimator.vocabulary_
+        == source[0].named_transformers_["review"].vocabulary_
+    )
     assert "movie" not in transfer.transformer.vocabulary_
 
     tuned = _target(transfer, backbone_trainable=True, backbone_lr_factor=1.0).fit(X, y)
