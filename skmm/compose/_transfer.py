@@ -41,10 +41,20 @@ class FrozenTransformer(FrozenEstimator):
     --------
     >>> from skmm import TextTokenizer
     >>> from skmm.compose import FrozenTransformer
-    >>> tokens = FrozenTransformer(TextTokenizer().fit(["good film", "bad film"]))
-    >>> tokens.fit_transform(["a good plot"])[0, :2]  # "a", "plot": out of vocabulary
-    array([1, 3], dtype=int32)
+    >>> fitted = TextTokenizer(char_ngrams=None).fit(["good film", "bad film"])
+    >>> tokens = FrozenTransformer(fitted)
+    >>> tokens.fit(["a new plot"]).vocabulary_ == fitted.vocabulary_  # not refitted
+    True
+    >>> tokens.fit_transform(["a good plot"])[0, :3]  # "a", "plot": out of vocabulary
+    array([1, 4, 1], dtype=int32)
     """
+
+    def __init__(self, estimator):
+        super().__init__(estimator)
+
+    def fit(self, X, y=None, **fit_params):
+        """Do nothing (the transformer stays as fitted); return self."""
+        return super().fit(X, y, **fit_params)
 
     def fit_transform(self, X, y=None, **fit_params):
         """``transform(X)``: the wrapped transformer is not fitted again."""

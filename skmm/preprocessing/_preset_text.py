@@ -85,6 +85,9 @@ class PresetTokenizer(TransformerMixin, BaseEstimator):
     >>> import tempfile, keras_hub
     >>> vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "bad", "film"]
     >>> preset = tempfile.mkdtemp()
+    >>> keras_hub.models.BertBackbone(
+    ...     vocabulary_size=8, num_layers=1, num_heads=1, hidden_dim=8, intermediate_dim=8
+    ... ).save_to_preset(preset)
     >>> keras_hub.models.BertTokenizer(vocabulary=vocabulary).save_to_preset(preset)
     >>> from skmm import PresetTokenizer
     >>> tokens = PresetTokenizer(preset, sequence_length=6).fit(["good film", "bad"])

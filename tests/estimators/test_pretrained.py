@@ -190,7 +190,7 @@ def test_text_and_image_presets_fit_predict_save_load_and_export_offline(
     np.testing.assert_allclose(session.run(["output"], inputs)[0][:, 0], proba[:, 1], atol=1e-5)
     import tensorflow as tf
 
-    skmm.export_saved_model(model, tmp_path / "saved")
+    skmm.export_saved_model(model, tmp_path / "saved")  # (a backbone is one more layer)
     serve = tf.saved_model.load(str(tmp_path / "saved")).signatures["serving_default"]
     served = serve(**{k: tf.constant(v) for k, v in inputs.items()})["output"].numpy()
     np.testing.assert_allclose(served[:, 0], proba[:, 1], atol=1e-5)
@@ -224,9 +224,8 @@ def _weights(layer):
             {"backbone_trainable": True, "head_epochs": 1},  # then the backbone trains
             {"embedding", "transformer_layer_0", "transformer_layer_1"},
         ),
-        ({"backbone_trainable": True}, {"embedding", "transformer_layer_0", "transformer_layer_1"}),
     ],
-    ids=["frozen", "top layer", "factor 0", "head only", "head first", "all"],
+    ids=["frozen", "top layer", "factor 0", "head only", "head first, then all"],
 )
 def test_backbone_trainable_factor_and_head_epochs_decide_what_moves(text_preset, params, moved):
     import keras_hub
@@ -271,7 +270,7 @@ def test_the_learning_rate_factor_scales_each_step():
 def test_mean_pooling_and_a_frozen_backbone_train_the_head(text_preset):
     X, y = reviews(60)
     model = _text_pipeline(
-        text_preset, text_pooling="mean", backbone_trainable=False, epochs=30, learning_rate=0.01
+        text_preset, text_pooling="mean", backbone_trainable=False, epochs=12, learning_rate=0.03
     ).fit(X, y)
     assert "review_pool" in {layer.name for layer in model[-1].model_.layers}
     assert model.score(X, y) > 0.8  # random BERT features of the sentiment words

@@ -21,15 +21,17 @@ from tests.conftest import TINY, make_input
 
 def test_transform_gives_the_fused_features_named_and_as_pandas(fitted_pipeline, small_data):
     X, _ = small_data
-    clf = clone(fitted_pipeline[-1]).set_params(embedding="fused")
+    clf = fitted_pipeline[-1]  # shared: its output configuration is put back below
     blocks = fitted_pipeline[0].transform(X)
-    clf.fit(blocks, small_data[1])
     features = clf.transform(blocks)
     width = clf.model_.get_layer("fused_features").output.shape[-1]
     assert features.shape == (len(X), width) and features.dtype == np.float32
     names = clf.get_feature_names_out()
     assert list(names[:2]) == ["fused_0", "fused_1"] and len(names) == width
-    frame = clf.set_output(transform="pandas").transform(blocks)
+    try:
+        frame = clf.set_output(transform="pandas").transform(blocks)
+    finally:
+        clf.set_output(transform="default")
     assert isinstance(frame, pd.DataFrame) and list(frame.columns) == list(names)
     np.testing.assert_array_equal(frame.to_numpy(), features)
 
