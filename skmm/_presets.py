@@ -66,29 +66,30 @@ def check_local_preset(preset, parameter, *, needs="config.json"):
     return str(path.resolve())
 
 
-def load_backbone(preset, parameter, *, name=None):
-    """The backbone of the local preset ``preset`` with its weights (named ``name``)."""
-    path = check_local_preset(preset, parameter)
-    keras_hub = import_keras_hub(parameter)
-    kwargs = {"name": name} if name else {}
+def _opened(load, path, preset, parameter, what):
+    """``load(path)``, a failure of Keras-Hub's an error naming ``parameter``."""
     try:
-        return keras_hub.models.Backbone.from_preset(path, **kwargs)
+        return load(path)
     except (ValueError, TypeError, OSError, KeyError) as error:
         raise ValueError(
-            f"{parameter}={os.fspath(preset)!r}: Keras-Hub cannot load a backbone from it: {error}"
+            f"{parameter}={os.fspath(preset)!r}: Keras-Hub cannot load {what} from it: {error}"
         ) from error
+
+
+def load_backbone(preset, parameter):
+    """The backbone of the local preset ``preset``, with its weights."""
+    path = check_local_preset(preset, parameter)
+    keras_hub = import_keras_hub(parameter)
+    return _opened(keras_hub.models.Backbone.from_preset, path, preset, parameter, "a backbone")
 
 
 def load_tokenizer(preset, parameter):
     """The tokenizer of the local preset ``preset``."""
     path = check_local_preset(preset, parameter, needs="tokenizer.json")
     keras_hub = import_keras_hub(parameter)
-    try:
-        return keras_hub.tokenizers.Tokenizer.from_preset(path)
-    except (ValueError, TypeError, OSError, KeyError) as error:
-        raise ValueError(
-            f"{parameter}={os.fspath(preset)!r}: Keras-Hub cannot load a tokenizer from it: {error}"
-        ) from error
+    return _opened(
+        keras_hub.tokenizers.Tokenizer.from_preset, path, preset, parameter, "a tokenizer"
+    )
 
 
 def load_image_converter(preset, parameter):
@@ -97,9 +98,6 @@ def load_image_converter(preset, parameter):
     if not (Path(path) / "image_converter.json").is_file():
         return None
     keras_hub = import_keras_hub(parameter)
-    try:
-        return keras_hub.layers.ImageConverter.from_preset(path)
-    except (ValueError, TypeError, OSError, KeyError) as error:
-        raise ValueError(
-            f"{parameter}={os.fspath(preset)!r}: Keras-Hub cannot load its image converter: {error}"
-        ) from error
+    return _opened(
+        keras_hub.layers.ImageConverter.from_preset, path, preset, parameter, "an image converter"
+    )

@@ -101,17 +101,20 @@ def _expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
 
-# Checks of a method a subclass inherits unchanged, run on the class that defines it:
-# MultimodalClassifierCV's transform is MultimodalClassifier's (the features of its
-# refitted network), so scikit-learn's transformer checks run on MultimodalClassifier.
+# Checks of a method inherited unchanged, run once, on MultimodalClassifier: the three
+# estimators' transform is MultimodalEstimatorMixin's (the features of the fitted
+# network, read through the same input validation as predict, which every estimator's
+# own checks cover), so scikit-learn's transformer checks run on MultimodalClassifier.
+_TRANSFORMER_CHECKS = (
+    "check_transformer_data_not_an_array",
+    "check_transformer_general",
+    "check_transformer_preserve_dtypes",
+    "check_transformers_unfitted",
+    "check_transformer_n_iter",
+)
 INHERITED_CHECKS = {
-    "MultimodalClassifierCV": (
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-        "check_transformer_preserve_dtypes",
-        "check_transformers_unfitted",
-        "check_transformer_n_iter",
-    ),
+    "MultimodalClassifierCV": _TRANSFORMER_CHECKS,
+    "MultimodalRegressor": _TRANSFORMER_CHECKS,
 }
 
 

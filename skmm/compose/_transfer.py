@@ -125,13 +125,13 @@ class TransferredEncoder:
     >>> y = np.array([1, 1, 0, 0] * 5)
     >>> source = make_pipeline(
     ...     MultimodalInput([("review", TextTokenizer(), "review")]),
-    ...     MultimodalClassifier(epochs=3, random_state=0),
+    ...     MultimodalClassifier(epochs=1, random_state=0),
     ... ).fit(X, y)
     >>> transfer = TransferredEncoder.from_estimator(source, "review")
     >>> target = make_pipeline(
     ...     MultimodalInput([("review", transfer.transformer, "review")]),
     ...     MultimodalClassifier(block_encoders={"review": transfer},
-    ...                          backbone_trainable=False, epochs=3, random_state=0),
+    ...                          backbone_trainable=False, epochs=1, random_state=0),
     ... ).fit(X, y)
     >>> target[-1].model_.get_layer("review_backbone").trainable
     False

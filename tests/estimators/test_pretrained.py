@@ -10,6 +10,7 @@ import shutil
 import socket
 import warnings
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -42,7 +43,7 @@ def text_preset(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def image_preset(tmp_path_factory):
-    return write_image_preset(tmp_path_factory.mktemp("resnet_tiny"), size=32)
+    return write_image_preset(tmp_path_factory.mktemp("resnet_tiny"), size=16)
 
 
 @pytest.fixture
@@ -159,15 +160,15 @@ def test_text_and_image_presets_fit_predict_save_load_and_export_offline(
 ):
     import onnxruntime
 
-    X, y = reviews(48)
-    X["image"] = _image_files(tmp_path, y, 32)
+    X, y = reviews(32)
+    X["image"] = _image_files(tmp_path, y, 16)
     text = shutil.copytree(text_preset, tmp_path / "text")
     image = shutil.copytree(image_preset, tmp_path / "image")
     model = make_pipeline(
         MultimodalInput(
             [
                 ("review", PresetTokenizer(text, sequence_length=12), "review"),
-                ("photo", ImageNormalizer(size=(32, 32)), "image"),
+                ("photo", ImageNormalizer(size=(16, 16)), "image"),
                 ("num", "passthrough", ["x"]),
             ]
         ),
@@ -176,7 +177,7 @@ def test_text_and_image_presets_fit_predict_save_load_and_export_offline(
     network = model[-1].model_
     assert {"review_backbone", "photo_backbone"} <= {layer.name for layer in network.layers}
     proba = model.predict_proba(X)
-    assert proba.shape == (48, 2)
+    assert proba.shape == (32, 2)
 
     skmm.save(model, tmp_path / "model.skmm")
     shutil.rmtree(text)  # a saved model needs no preset directory
@@ -198,7 +199,7 @@ def test_text_and_image_presets_fit_predict_save_load_and_export_offline(
 
 def test_an_image_preset_needs_its_image_size(image_preset):
     X = {"image": np.random.default_rng(0).random((8, 24, 24, 3)).astype("float32")}
-    with pytest.raises(InvalidParameterError, match=r"reads 32x32 images.*size=\(32, 32\)"):
+    with pytest.raises(InvalidParameterError, match=r"reads 16x16 images.*size=\(16, 16\)"):
         MultimodalClassifier(image_encoder="preset", image_weights=image_preset, **FAST).fit(
             X, np.arange(8) % 2
         )
@@ -213,36 +214,64 @@ def _weights(layer):
     return {v.path: keras.ops.convert_to_numpy(v) for v in layer.weights}
 
 
+ALL = {"embedding", "transformer_layer_0", "transformer_layer_1"}
+
+
+class FirstEpochSnapshot(keras.callbacks.Callback):
+    """The backbone's weights at the end of the first epoch."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            self.snapshot = _weights(self.model.get_layer("review_backbone"))
+
+    def __reduce__(self):  # pickled with the estimator's parameters: an empty one
+        return (type(self), ())
+
+
 @pytest.mark.parametrize(
-    "params, moved",
+    "params, moved, after_the_first_epoch",
     [
-        ({"backbone_trainable": False}, set()),
-        ({"backbone_trainable": 1}, {"transformer_layer_1"}),
-        ({"backbone_trainable": True, "backbone_lr_factor": 0.0}, set()),
-        ({"backbone_trainable": True, "head_epochs": 2}, set()),  # the head phase is the fit
-        (
-            {"backbone_trainable": True, "head_epochs": 1},  # then the backbone trains
-            {"embedding", "transformer_layer_0", "transformer_layer_1"},
-        ),
+        ({"backbone_trainable": False}, set(), None),
+        ({"backbone_trainable": 1}, {"transformer_layer_1"}, None),
+        # the first epoch trains the head alone, the second every backbone weight
+        ({"backbone_trainable": True, "head_epochs": 1}, ALL, set()),
     ],
-    ids=["frozen", "top layer", "factor 0", "head only", "head first, then all"],
+    ids=["frozen", "top layer", "head first, then all"],
 )
-def test_backbone_trainable_factor_and_head_epochs_decide_what_moves(text_preset, params, moved):
+def test_backbone_trainable_and_head_epochs_decide_what_moves(
+    text_preset, params, moved, after_the_first_epoch
+):
     import keras_hub
+
+    from skmm._compat import learning_rate_factor
+
+    def moved_since(before, layer):
+        after = _weights(layer)
+        changed = {path for path in after if not np.array_equal(before[path], after[path])}
+        return {"embedding" if "embedding" in path else path.split("/")[0] for path in changed}
 
     X, y = reviews(40)
     before = _weights(keras_hub.models.Backbone.from_preset(text_preset))
-    model = _text_pipeline(text_preset, early_stopping=False, **params).fit(X, y)
-    after = _weights(model[-1].model_.get_layer("review_backbone"))
-    changed = {path for path in after if not np.array_equal(before[path], after[path])}
-    groups = {"embedding" if "embedding" in path else path.split("/")[0] for path in changed}
-    assert groups == moved
+    first = FirstEpochSnapshot()
+    model = _text_pipeline(text_preset, early_stopping=False, callbacks=[first], **params)
+    model.fit(X, y)
+    network = model[-1].model_
+    backbone = network.get_layer("review_backbone")
+    assert moved_since(before, backbone) == moved
+    if after_the_first_epoch is not None:
+        snapshot = first.snapshot
+        changed = {path for path in snapshot if not np.array_equal(before[path], snapshot[path])}
+        assert changed == after_the_first_epoch
+    # the learning rate factor (0.1 by default) is on the backbone's weights only
+    optimizer = network.optimizer
+    factors = {learning_rate_factor(optimizer, v) for v in backbone.trainable_variables}
+    assert factors == (set() if params["backbone_trainable"] is False else {0.1})
+    assert learning_rate_factor(optimizer, network.get_layer("fused_output").kernel) == 1.0
     # a network saved with frozen weights loads with the same optimizer (no skipped state)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         again = pickle.loads(pickle.dumps(model))
-    assert len(again[-1].model_.trainable_variables) == len(model[-1].model_.trainable_variables)
-    optimizer = model[-1].model_.optimizer
+    assert len(again[-1].model_.trainable_variables) == len(network.trainable_variables)
     assert len(again[-1].model_.optimizer.variables) == len(optimizer.variables)
 
 

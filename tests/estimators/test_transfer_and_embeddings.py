@@ -14,7 +14,7 @@ import skmm
 from skmm import MultimodalClassifier, MultimodalInput, MultimodalRegressor, TextTokenizer
 from skmm.compose import FrozenTransformer, TransferredEncoder
 from tests._presets import reviews
-from tests.conftest import TINY, make_input
+from tests.conftest import TINY
 
 # -- embeddings ------------------------------------------------------------------------------
 
@@ -36,18 +36,9 @@ def test_transform_gives_the_fused_features_named_and_as_pandas(fitted_pipeline,
     np.testing.assert_array_equal(frame.to_numpy(), features)
 
 
-def test_block_embeddings_are_zero_where_the_block_is_missing(small_data):
-    X, y = small_data
-    X = X.copy()
-    X.loc[X.index[:5], "caption"] = None
-    model = make_pipeline(make_input(), MultimodalClassifier(embedding="blocks", **TINY)).fit(X, y)
-    features = model.transform(X)
-    names = model[-1].get_feature_names_out()
-    text = np.array([name.startswith("text_") for name in names])
-    assert {name.rsplit("_", 1)[0] for name in names} == {"text", "image", "tabular"}
-    assert np.all(features[:5][:, text] == 0) and np.any(features[5:][:, text] != 0)
+def test_transform_needs_a_fitted_network():
     with pytest.raises(NotFittedError, match="call fit before transform"):
-        MultimodalRegressor().transform(X)
+        MultimodalRegressor().transform(np.zeros((2, 3)))
 
 
 def test_embeddings_feed_a_logistic_regression_that_beats_the_raw_columns():
@@ -118,10 +109,18 @@ def test_a_transferred_encoder_is_frozen_or_fine_tuned_and_leaves_the_source_alo
     X, y = reviews(40, seed=2)
     X["review"] = X["review"].str.replace("film", "movie")  # a word the source never saw
 
+    X.loc[X.index[:3], "review"] = None
+
     frozen = _target(transfer, backbone_trainable=False).fit(X, y)
     backbone = frozen[-1].model_.get_layer("review_backbone")
     for before, after in zip(transfer.weights, _weights(backbone), strict=True):
         np.testing.assert_array_equal(before, after)
+    # the blocks' embeddings side by side, zero where the block is missing
+    features = frozen[-1].set_params(embedding="blocks").transform(frozen[0].transform(X))
+    names = frozen[-1].get_feature_names_out()
+    text = np.array([name.startswith("review_") for name in names])
+    assert {name.rsplit("_", 1)[0] for name in names} == {"review", "num"}
+    assert np.all(features[:3][:, text] == 0) and np.any(features[3:][:, text] != 0)
     # the source's vocabulary reads the new rows: "movie" is out of its vocabulary
     assert (
         transfer.transformer.estimator.vocabulary_
