@@ -108,18 +108,36 @@ def _expected_failed_checks(estimator):
 _TRANSFORMER_CHECKS = (
     "check_transformer_data_not_an_array",
     "check_transformer_general",
+    "check_transformer_general(readonly_memmap=True)",
     "check_transformer_preserve_dtypes",
     "check_transformers_unfitted",
     "check_transformer_n_iter",
 )
+# MultimodalClassifierCV reads its input through MultimodalClassifier's validation (it
+# overrides fit's training, not how X is read): the checks of input containers and
+# dtypes run on MultimodalClassifier; its own checks of fitting, predicting, classes,
+# weights, pickling and parameters run here.
+_INPUT_CHECKS = (
+    "check_classifiers_train(readonly_memmap=True)",
+    "check_classifiers_train(readonly_memmap=True,X_dtype=float32)",
+    "check_estimators_dtypes",
+    "check_classifier_data_not_an_array",
+    "check_estimators_nan_inf",
+)
 INHERITED_CHECKS = {
-    "MultimodalClassifierCV": _TRANSFORMER_CHECKS,
+    "MultimodalClassifierCV": _TRANSFORMER_CHECKS + _INPUT_CHECKS,
     "MultimodalRegressor": _TRANSFORMER_CHECKS,
 }
 
 
 def _check_name(check):
-    return getattr(check, "func", check).__name__
+    """The check's name as the test ids show it (with its keyword arguments)."""
+    func = getattr(check, "func", check)
+    keywords = getattr(check, "keywords", {})
+    if not keywords:
+        return func.__name__
+    arguments = ",".join(f"{key}={value}" for key, value in keywords.items())
+    return f"{func.__name__}({arguments})"
 
 
 @parametrize_with_checks(REGISTRY, expected_failed_checks=_expected_failed_checks)

@@ -327,13 +327,13 @@ class MultimodalEstimatorMixin(SetOutputMixin, NetworkTraining):
         initialize_devices_quietly()
         with distribution_scope(self.distribution), private_layer_seeds():
             self.model_ = self._build_model()
-            # Creating the optimizer's slots now, eagerly, instead of inside the first
-            # traced train step halves the fixed cost of a fit (variable creation in a
-            # tf.function is slow).
             # The optimizer knows the backbone weights that may train (a frozen
             # backbone gets no slots, two per weight); a saved network keeps these
             # trainable flags, so its optimizer loads back with the same variables.
             set_backbone_trainable(self.model_, self.backbone_trainable)
+            # Creating the optimizer's slots now, eagerly, instead of inside the first
+            # traced train step halves the fixed cost of a fit (variable creation in a
+            # tf.function is slow).
             self.model_.optimizer.build(self.model_.trainable_variables)
         self._predict_function = PredictFunction(self.model_)
         self._embedding_functions = {}  # filled by transform
@@ -385,16 +385,20 @@ class MultimodalEstimatorMixin(SetOutputMixin, NetworkTraining):
 
     def _predict_network(self, X, **kwargs):
         """Network outputs for ``X``; one traced graph per fitted model."""
-        if not self.initialized_:
-            raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet; call fit before predicting."
-            )
+        self._require_network("predicting")
         if kwargs:
             raise TypeError(
                 f"predict takes no keyword arguments; got {sorted(kwargs)}. Set "
                 "predict__batch_size on the estimator instead."
             )
         return self._run_network(self._predict_function, X)
+
+    def _require_network(self, action):
+        """A ``NotFittedError`` before ``action`` when there is no fitted network."""
+        if not getattr(self, "initialized_", False):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit before {action}."
+            )
 
     def _run_network(self, function, X):
         """``function`` (a `PredictFunction`) over the validated blocks of ``X``."""
@@ -439,10 +443,7 @@ class MultimodalEstimatorMixin(SetOutputMixin, NetworkTraining):
             Named by ``get_feature_names_out``; a DataFrame after
             ``set_output(transform="pandas")``.
         """
-        if not getattr(self, "initialized_", False):
-            raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet; call fit before transform."
-            )
+        self._require_network("transform")
         function, _ = self._embedding()
         return self._run_network(function, X).astype(np.float32, copy=False)
 
@@ -463,11 +464,7 @@ class MultimodalEstimatorMixin(SetOutputMixin, NetworkTraining):
         -------
         names : ndarray of str
         """
-        if not getattr(self, "initialized_", False):
-            raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet; call fit before "
-                "get_feature_names_out."
-            )
+        self._require_network("get_feature_names_out")
         _, parts = self._embedding()
         return np.asarray(embedding_feature_names(parts), dtype=object)
 

@@ -30,32 +30,20 @@ def backbone_variables(model):
     return [variable for layer in backbone_layers(model) for variable in layer.weights]
 
 
-def _units(backbone):
-    """The backbone's layers that ``backbone_trainable=k`` counts, bottom to top.
-
-    A Keras-Hub text backbone's transformer blocks each count as one (with the
-    layers after the last block, such as a pooler, trained with the top one);
-    otherwise the top-level layers that hold weights.
-    """
+def _top_layers(backbone, k):
+    """The top ``k`` layers of ``backbone`` that hold weights, among its own layers (a
+    Keras-Hub transformer block is one such layer; so is a convolution or a
+    normalization of a ``keras.applications`` network)."""
     weighted = [layer for layer in getattr(backbone, "layers", []) if layer.weights]
-    blocks = list(getattr(backbone, "transformer_layers", None) or [])
-    if not blocks:
-        return [[layer] for layer in weighted]
-    position = {id(layer): i for i, layer in enumerate(weighted)}
-    last = max(position.get(id(block), -1) for block in blocks)
-    units = [[block] for block in blocks]
-    units[-1] += [layer for layer in weighted if position[id(layer)] > last]
-    return units
+    return weighted[-k:]
 
 
 def check_backbone_trainable(trainable):
     """``trainable`` as True, False or a positive int; a ``ValueError`` otherwise."""
-    if isinstance(trainable, bool | numbers.Integral) and not (
-        not isinstance(trainable, bool) and trainable < 0
-    ):
-        if isinstance(trainable, bool):
-            return trainable
-        return int(trainable) if trainable > 0 else False
+    if isinstance(trainable, bool):
+        return trainable
+    if isinstance(trainable, numbers.Integral) and trainable >= 0:
+        return int(trainable) or False
     raise ValueError(
         f"backbone_trainable must be True, False or an int >= 0 (the top layers that "
         f"train); got {trainable!r}."
@@ -80,12 +68,10 @@ def set_backbone_trainable(model, trainable):
         _set_trainable(backbone, trainable is not False)
         if isinstance(trainable, bool):
             continue
-        units = _units(backbone)
         for layer in getattr(backbone, "layers", []):
             _set_trainable(layer, False)
-        for unit in units[-trainable:]:
-            for layer in unit:
-                _set_trainable(layer, True)
+        for layer in _top_layers(backbone, trainable):
+            _set_trainable(layer, True)
     return backbones
 
 

@@ -36,10 +36,11 @@ def test_a_full_collection_runs_before_every_nth_network_built(monkeypatch):
     assert len(calls) == 3
 
 
-def test_memory_stays_flat_over_thirty_fits():
+def test_memory_stays_flat_over_twenty_fits():
     # Each network of a text block holds a 16,384-row bigram table (x3 with Adam's
     # slots: about 1.5 MiB at embedding_dim=8), and its traced functions; without the
-    # periodic collection, thirty dropped networks grew the process by over 100 MiB.
+    # periodic collection, thirty dropped networks grew the process by over 100 MiB
+    # (about 4 MiB a fit: 60 MiB over the fifteen fits measured here).
     rng = np.random.default_rng(0)
     words = np.array(["red", "blue", "green", "big", "small", "round"])
     docs = [" ".join(rng.choice(words, 5)) for _ in range(40)]
@@ -47,9 +48,9 @@ def test_memory_stays_flat_over_thirty_fits():
     y = np.array([int("red" in doc) for doc in docs])
     params = {**TINY, "epochs": 1, "early_stopping": False, "embedding_dim": 32}
     marks = {}
-    for fit in range(1, 31):
+    for fit in range(1, 21):
         blocks = MultimodalInput([("text", TextTokenizer(sequence_length=8), "text")])
         MultimodalClassifier(**params).fit(blocks.fit_transform(X), y)
-        if fit in (5, 30):
+        if fit in (5, 20):
             marks[fit] = rss_mib()
-    assert marks[30] - marks[5] < 40, marks
+    assert marks[20] - marks[5] < 40, marks

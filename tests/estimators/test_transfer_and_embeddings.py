@@ -42,25 +42,25 @@ def test_transform_needs_a_fitted_network():
 
 
 def test_embeddings_feed_a_logistic_regression_that_beats_the_raw_columns():
-    """The quickstart's data and network: a LogisticRegression on the fitted skmm
+    """The quickstart's data (16-pixel images) and network: a LogisticRegression on the fitted skmm
     model's features is better than one on the table's numeric columns (the
     label needs the caption's keyword and the image's shape, which the raw
     columns do not hold)."""
     from skmm import ImageNormalizer
     from skmm.datasets import make_multimodal_classification
 
-    X, y = make_multimodal_classification(n_samples=600, random_state=0)
+    X, y = make_multimodal_classification(n_samples=600, image_size=16, random_state=0)
     train, test = slice(0, 400), slice(400, 600)
     embedded = make_pipeline(
         MultimodalInput(
             [
                 ("text", TextTokenizer(max_tokens=5000, sequence_length=24), "caption"),
-                ("image", ImageNormalizer(size=(32, 32)), "image"),
+                ("image", ImageNormalizer(size=(16, 16)), "image"),
                 ("tabular", StandardScaler(), ["x0", "x1"]),
             ]
         ),
         MultimodalClassifier(
-            epochs=15, learning_rate=3e-3, image_width_multiplier=0.25, random_state=0
+            epochs=10, learning_rate=3e-3, image_width_multiplier=0.25, random_state=0
         ),
         StandardScaler(),
         LogisticRegression(max_iter=1000),
@@ -69,7 +69,7 @@ def test_embeddings_feed_a_logistic_regression_that_beats_the_raw_columns():
     raw.fit(X[train][["x0", "x1"]], y[train])
     embedded_score = embedded.score(X[test], y[test])
     raw_score = raw.score(X[test][["x0", "x1"]], y[test])
-    assert embedded_score > raw_score + 0.03, (embedded_score, raw_score)
+    assert embedded_score > raw_score + 0.05, (embedded_score, raw_score)
 
 
 # -- transfer ----------------------------------------------------------------------------
