@@ -16,7 +16,7 @@ from .._constraints import Predicate
 from .._presets import check_local_preset, import_keras_hub, load_tokenizer
 from ._columns import MISSING_POLICIES, refuse_all_missing
 from ._messages import describe_value, is_na
-from ._text import AUTO_LENGTH_COVERAGE, AUTO_LENGTH_STEP, read_documents
+from ._text import AUTO_LENGTH_COVERAGE, AUTO_LENGTH_STEP, read_documents, text_column_tags
 
 __all__ = ["PresetTokenizer"]
 
@@ -284,10 +284,4 @@ class PresetTokenizer(TransformerMixin, BaseEstimator):
         }
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        tags.input_tags.one_d_array = True
-        tags.input_tags.allow_nan = True
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+        return text_column_tags(super().__sklearn_tags__())

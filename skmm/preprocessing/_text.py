@@ -95,6 +95,17 @@ def _char_ngrams(word, sizes):
     ]
 
 
+def text_column_tags(tags):
+    """The tags of a transformer of one text column into int32 token ids."""
+    tags.input_tags.string = True
+    tags.input_tags.two_d_array = False
+    tags.input_tags.one_d_array = True
+    tags.input_tags.allow_nan = True
+    # The output is int32 token ids whatever the input: no input dtype is kept.
+    tags.transformer_tags.preserves_dtype = []
+    return tags
+
+
 def read_documents(estimator, X, *, reset):
     """Return the `Column` of text documents ``X``.
 
@@ -628,11 +639,4 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         }
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        tags.input_tags.one_d_array = True
-        tags.input_tags.allow_nan = True
-        # The output is int32 token ids whatever the input: no input dtype is kept.
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+        return text_column_tags(super().__sklearn_tags__())
