@@ -142,8 +142,12 @@ def _check_name(check):
 
 @parametrize_with_checks(REGISTRY, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
-    if _check_name(check) in INHERITED_CHECKS.get(type(estimator).__name__, ()):
+    name = _check_name(check)
+    if name in INHERITED_CHECKS.get(type(estimator).__name__, ()):
         pytest.skip(reason="inherited unchanged; checked on the class that defines it")
+    expected = _expected_failed_checks(estimator).get(name.split("(")[0])
+    if expected is not None:  # a known failure, with its reason: not trained again to see it
+        pytest.xfail(reason=expected)
     check(estimator)
 
 
