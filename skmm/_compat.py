@@ -102,14 +102,29 @@ def load_keras_model_bytes(data: bytes, safe_mode: bool = True):
 
     initialize_devices_quietly()  # the first network a process loads starts the devices
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        compile_config = json.loads(archive.read("config.json")).get("compile_config")
-    model = saving_lib.load_model(io.BytesIO(data), compile=False, safe_mode=safe_mode)
-    _freeze_as_saved(model)
-    if compile_config:
+        config = json.loads(archive.read("config.json"))
+    compile_config = config.get("compile_config")
+    if not (compile_config and _has_frozen_layer(config)):
+        model = saving_lib.load_model(io.BytesIO(data), compile=True, safe_mode=safe_mode)
+    else:  # see _freeze_as_saved
+        model = saving_lib.load_model(io.BytesIO(data), compile=False, safe_mode=safe_mode)
+        _freeze_as_saved(model)
         model.compile_from_config(compile_config)  # builds the optimizer's slots
         _load_optimizer_state(model, data)
+    if getattr(model, "optimizer", None) is not None:
         fuse_adam_update_step(model.optimizer)
     return model
+
+
+def _has_frozen_layer(config):
+    """Whether a saved model's configuration holds a layer saved with trainable=False."""
+    if isinstance(config, dict):
+        if config.get("trainable") is False:
+            return True
+        return any(_has_frozen_layer(value) for value in config.values())
+    if isinstance(config, list):
+        return any(_has_frozen_layer(value) for value in config)
+    return False
 
 
 def _freeze_as_saved(model):
